@@ -1,0 +1,103 @@
+//! Command-line definitions (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use elfcheck::report::Format;
+use elfcheck::{Arch, Severity};
+
+/// Finds the native code in an AWS Lambda package that the runtime cannot load: macOS and
+/// Windows binaries, the wrong CPU, a too-new glibc or libstdc++, musl, missing libraries, the
+/// wrong Python or Node.js ABI, a `bootstrap` that is not executable.
+#[derive(Debug, Parser)]
+#[command(
+    name = "elfcheck",
+    version,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    after_help = "Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage, input or internal error.\n\
+                  Examples:\n  elfcheck function.zip --runtime python3.12\n  elfcheck layer.zip --runtime nodejs20.x --arch arm64 --format json\n  elfcheck explain glibc-too-new"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub check: CheckArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check packages (the default command: `elfcheck PATH` is `elfcheck check PATH`).
+    Check(CheckArgs),
+    /// List the Lambda runtimes elfcheck knows, with their OS, glibc and language ABI.
+    Runtimes(RuntimesArgs),
+    /// Print the documentation of a finding code: what it means, why it breaks, how to fix it.
+    Explain {
+        /// A finding code such as `glibc-too-new`; without one, list every code.
+        code: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// The function's runtime (e.g. python3.12, nodejs20.x, provided.al2023); inferred from the
+    /// package when omitted. `elfcheck runtimes` lists them.
+    #[arg(long, short = 'r', value_name = "ID")]
+    pub runtime: Option<String>,
+
+    /// The function's architecture: x86_64 (default) or arm64; amd64 and aarch64 are accepted.
+    #[arg(long, short = 'a', value_name = "ARCH")]
+    pub arch: Option<Arch>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Deployment packages, layers or wheels (.zip, .whl) or directories to check.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    /// Exit with 1 when a finding at or above this severity is reported.
+    #[arg(long, value_name = "LEVEL", default_value = "error", value_parser = parse_severity)]
+    pub fail_on: Severity,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// When to color human output; NO_COLOR in the environment means never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Also list info-level findings (binaries the runtime never loads) in human output.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RuntimesArgs {
+    /// Print the table as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse()
+}

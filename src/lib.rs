@@ -1,0 +1,201 @@
+//! elfcheck: finds the native code in an AWS Lambda package that the runtime cannot load.
+//!
+//! Data flows one way: input -> entries ([`source`]) -> classified binaries ([`binary`]) ->
+//! the package with owners and placements ([`package`], [`platform`]) -> findings ([`rules`]) ->
+//! report ([`report`]) -> exit code.
+
+pub mod attribution;
+pub mod binary;
+pub mod error;
+pub mod finding;
+pub mod hint;
+pub mod infer;
+pub mod loader;
+pub mod package;
+pub mod platform;
+pub mod python;
+pub mod report;
+pub mod rules;
+pub mod source;
+pub mod target;
+pub mod version;
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+pub use error::Error;
+pub use finding::{Finding, Severity};
+pub use target::{Arch, Target};
+
+/// What to check against.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// A Lambda runtime id (`python3.12`); inferred from the package when `None`.
+    pub runtime: Option<String>,
+    /// The function's CPU; x86_64 when `None`, as in Lambda.
+    pub arch: Option<Arch>,
+    pub limits: source::Limits,
+}
+
+/// The target an input was judged against, and what was assumed to get it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetSummary {
+    pub runtime: Option<String>,
+    pub os: String,
+    pub arch: Arch,
+    pub glibc: String,
+    /// Sentences saying what was inferred or assumed (empty when the user said everything).
+    pub assumed: Vec<String>,
+}
+
+/// A distribution with its binaries and what is wrong with them.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackageSummary {
+    pub name: String,
+    pub version: Option<String>,
+    pub ecosystem: package::Ecosystem,
+    /// The wheel's platform tag, when it is a wheel.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wheel_platform: Option<String>,
+    pub binaries: usize,
+    pub errors: usize,
+    /// How to reinstall it for the target, when it has error findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InputReport {
+    pub input: String,
+    pub layout: package::Layout,
+    pub target: TargetSummary,
+    pub entries: usize,
+    pub binaries: usize,
+    pub packages: Vec<PackageSummary>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub inputs: Vec<InputReport>,
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings.iter().filter(|f| f.severity == severity).count()
+    }
+
+    /// Whether any finding is at or above `level`.
+    pub fn fails(&self, level: Severity) -> bool {
+        self.findings.iter().any(|f| f.severity >= level)
+    }
+}
+
+/// Checks every input against the target and returns one report.
+pub fn scan(inputs: &[PathBuf], options: &Options) -> Result<Report, Error> {
+    let mut report = Report { inputs: Vec::new(), findings: Vec::new() };
+    for input in inputs {
+        let (summary, findings) = scan_one(input, options)?;
+        report.inputs.push(summary);
+        report.findings.extend(findings);
+    }
+    report.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    Ok(report)
+}
+
+/// Reads and checks one input.
+pub fn scan_one(input: &Path, options: &Options) -> Result<(InputReport, Vec<Finding>), Error> {
+    let contents = source::read(input, &options.limits)?;
+    let pkg = package::Package::new(contents.entries, contents.zipped_size);
+    let (target, assumed) = resolve_target(&pkg, options)?;
+    let findings = check_package(&pkg, &target, &input.display().to_string());
+    let summary = InputReport {
+        input: input.display().to_string(),
+        layout: pkg.layout,
+        target: TargetSummary {
+            runtime: target.runtime.map(|r| r.id.clone()),
+            os: target.os().name.clone(),
+            arch: target.arch,
+            glibc: target.os().glibc.to_string(),
+            assumed,
+        },
+        entries: pkg.entries.len(),
+        binaries: pkg.objects().count(),
+        packages: package_summaries(&pkg, &target, &findings),
+    };
+    Ok((summary, findings))
+}
+
+/// Runs every rule over a package already read.
+pub fn check_package(pkg: &package::Package, target: &Target, input: &str) -> Vec<Finding> {
+    let placements = platform::place(pkg, target);
+    let ctx = rules::Context { package: pkg, target, placements: &placements };
+    let mut findings = rules::check(&ctx);
+    for f in &mut findings {
+        f.input = input.to_string();
+    }
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    findings
+}
+
+fn resolve_target(pkg: &package::Package, options: &Options) -> Result<(Target, Vec<String>), Error> {
+    let mut assumed = Vec::new();
+    let arch = match options.arch {
+        Some(a) => a,
+        None => {
+            assumed.push("architecture x86_64 (Lambda's default; use --arch arm64 for Graviton)".to_string());
+            Arch::X86_64
+        }
+    };
+    if let Some(id) = &options.runtime {
+        return Ok((Target::new(Some(id), arch)?, assumed));
+    }
+    match infer::guess_runtime(pkg) {
+        Some(infer::Guess { runtime: Some(id), reason }) => {
+            assumed.push(format!("runtime {id}, from the {reason}"));
+            Ok((Target::new(Some(&id), arch)?, assumed))
+        }
+        Some(infer::Guess { runtime: None, reason }) => {
+            let t = Target::new(None, arch)?;
+            assumed.push(format!(
+                "{reason}, version unknown: glibc judged against {} ({}), the oldest OS still supported",
+                t.os().name,
+                t.os().glibc
+            ));
+            Ok((t, assumed))
+        }
+        None => {
+            let t = Target::new(None, arch)?;
+            assumed.push(format!(
+                "no runtime given or inferred: glibc judged against {} ({}), the oldest OS still supported",
+                t.os().name,
+                t.os().glibc
+            ));
+            Ok((t, assumed))
+        }
+    }
+}
+
+fn package_summaries(pkg: &package::Package, target: &Target, findings: &[Finding]) -> Vec<PackageSummary> {
+    let mut out: Vec<PackageSummary> = Vec::new();
+    for dist in &pkg.distributions {
+        let label = dist.label();
+        let binaries = pkg.objects().filter(|(e, _)| pkg.owner_of(&e.path).is_some_and(|d| d == dist)).count();
+        if binaries == 0 {
+            continue;
+        }
+        let errors = findings.iter().filter(|f| f.severity == Severity::Error && f.package.as_deref() == Some(&label)).count();
+        out.push(PackageSummary {
+            name: dist.name.clone(),
+            version: dist.version.clone(),
+            ecosystem: dist.ecosystem,
+            wheel_platform: dist.wheel_platform().map(str::to_string),
+            binaries,
+            errors,
+            fix: (errors > 0).then(|| hint::reinstall(dist, target)),
+        });
+    }
+    out.sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
+    out
+}

@@ -1,0 +1,111 @@
+//! The `elfcheck` binary: parse the command line, run, map the outcome to an exit code.
+
+mod cli;
+
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{CheckArgs, Cli, ColorChoice, Command};
+use elfcheck::report::{self, HumanOptions};
+use elfcheck::{Options, rules, target};
+
+fn main() -> ExitCode {
+    elfcheck::binary::quiet_parser_panics();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Check(args)) => check(args),
+        Some(Command::Runtimes(args)) => runtimes(args.json),
+        Some(Command::Explain { code }) => explain(code.as_deref()),
+        None => check(cli.check),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("elfcheck: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe))
+}
+
+fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && io::stdout().is_terminal(),
+    }
+}
+
+fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let options = Options { runtime: args.target.runtime, arch: args.target.arch, ..Options::default() };
+    let report = elfcheck::scan(&args.paths, &options)?;
+    let human = HumanOptions { color: use_color(args.output.color), verbose: args.output.verbose };
+    let mut out = io::stdout().lock();
+    report::render(&report, args.output.format, &human, &mut out)?;
+    out.flush()?;
+    Ok(if report.fails(args.fail_on) { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn runtimes(json: bool) -> anyhow::Result<ExitCode> {
+    let table = target::table();
+    let mut out = io::stdout().lock();
+    if json {
+        let rows: Vec<serde_json::Value> = table
+            .runtime
+            .iter()
+            .map(|r| {
+                let os = &table.os[&r.os];
+                serde_json::json!({
+                    "id": r.id, "family": r.family, "version": r.version, "os": os.name,
+                    "glibc": os.glibc, "node_abi": r.node_abi,
+                    "glibcxx": { "x86_64": os.x86_64.versions.get("GLIBCXX"), "arm64": os.arm64.versions.get("GLIBCXX") },
+                })
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut out, &rows)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    writeln!(out, "{:<17} {:<9} {:<18} {:<6} {:<8} ABI", "RUNTIME", "LANGUAGE", "OS", "GLIBC", "GLIBCXX")?;
+    for r in &table.runtime {
+        let os = &table.os[&r.os];
+        let abi = match (r.family, r.node_abi, r.version.as_deref()) {
+            (_, Some(n), _) => format!("NODE_MODULE_VERSION {n}"),
+            (target::Family::Python, _, Some(v)) => format!("cpython-{}", v.replace('.', "")),
+            _ => String::new(),
+        };
+        let lang = serde_json::to_value(r.family)?.as_str().unwrap_or_default().to_string();
+        let glibcxx = os.x86_64.versions.get("GLIBCXX").map(|v| v.to_string()).unwrap_or_default();
+        writeln!(out, "{:<17} {:<9} {:<18} {:<6} {:<8} {abi}", r.id, lang, os.name, os.glibc, glibcxx)?;
+    }
+    writeln!(out, "\nEvery runtime exists for x86_64 and arm64. Sources: data/runtimes.toml.")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn explain(code: Option<&str>) -> anyhow::Result<ExitCode> {
+    let mut out = io::stdout().lock();
+    match code {
+        None => {
+            for r in rules::RULES {
+                writeln!(out, "{:<26} {:<8} {}", r.code(), r.id.severity, r.summary())?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(code) => match rules::find(code) {
+            Some(r) => {
+                writeln!(out, "{} ({} by default)\n\n{}", r.code(), r.id.severity, r.doc())?;
+                Ok(ExitCode::SUCCESS)
+            }
+            None => {
+                let known: Vec<&str> = rules::RULES.iter().map(|r| r.code()).collect();
+                anyhow::bail!("unknown finding code `{code}`; known codes: {}", known.join(", "))
+            }
+        },
+    }
+}

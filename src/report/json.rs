@@ -1,0 +1,53 @@
+//! The JSON document: `version`, `inputs`, `findings` (sorted by input, path, code), `summary`.
+//! Field order is fixed by the structs; nothing depends on time or the machine.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::{Finding, InputReport, Report, Severity};
+
+/// Bumped when a field changes meaning or disappears; new fields do not bump it.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Document<'a> {
+    version: u32,
+    tool: Tool,
+    inputs: &'a [InputReport],
+    findings: &'a [Finding],
+    summary: Summary,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    errors: usize,
+    warnings: usize,
+    infos: usize,
+    inputs: usize,
+    binaries: usize,
+}
+
+pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let doc = Document {
+        version: SCHEMA_VERSION,
+        tool: Tool { name: "elfcheck", version: env!("CARGO_PKG_VERSION") },
+        inputs: &report.inputs,
+        findings: &report.findings,
+        summary: Summary {
+            errors: report.count(Severity::Error),
+            warnings: report.count(Severity::Warning),
+            infos: report.count(Severity::Info),
+            inputs: report.inputs.len(),
+            binaries: report.inputs.iter().map(|i| i.binaries).sum(),
+        },
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}

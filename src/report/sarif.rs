@@ -1,0 +1,93 @@
+//! SARIF 2.1.0: one rule per finding code (with its documentation), one result per finding.
+//! A finding inside a zip points at the zip, with the entry as a logical location.
+
+use std::io::{self, Write};
+
+use serde_json::{Value, json};
+
+use crate::rules::RULES;
+use crate::{Report, Severity};
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+/// Percent-encodes what a URI reference may not hold literally.
+fn uri(path: &str) -> String {
+    let mut out = String::new();
+    for b in path.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' | b'@' | b'+' | b'=' | b',' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let rules: Vec<Value> = RULES
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.code(),
+                "name": r.code(),
+                "shortDescription": { "text": r.summary() },
+                "fullDescription": { "text": r.doc() },
+                "help": { "text": r.doc() },
+                "defaultConfiguration": { "level": level(r.id.severity) },
+            })
+        })
+        .collect();
+    let results: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let index = RULES.iter().position(|r| r.code() == f.code).unwrap_or(0);
+            let mut text = f.message.clone();
+            if let Some(seen) = &f.runtime_error {
+                text.push_str(&format!(". On Lambda: {seen}"));
+            }
+            let mut location = json!({ "physicalLocation": { "artifactLocation": { "uri": uri(&f.input) } } });
+            if !f.path.is_empty() {
+                location["logicalLocations"] = json!([{ "fullyQualifiedName": f.path, "kind": "member" }]);
+            }
+            let mut result = json!({
+                "ruleId": f.code,
+                "ruleIndex": index,
+                "level": level(f.severity),
+                "message": { "text": text },
+                "locations": [location],
+                "partialFingerprints": { "elfcheck/v1": format!("{}:{}", f.code, f.path) },
+            });
+            if let Some(fix) = &f.fix {
+                result["properties"] = json!({ "fix": fix });
+            }
+            if let Some(p) = &f.package {
+                result["properties"]["package"] = json!(p);
+            }
+            result
+        })
+        .collect();
+    let doc = json!({
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "elfcheck",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}

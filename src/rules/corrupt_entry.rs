@@ -1,0 +1,27 @@
+//! An entry of the package that cannot be read: corrupt compressed data, a CRC mismatch, an
+//! unsupported compression method or encryption.
+//!
+//! Why it breaks: Lambda unpacks the zip before the function starts; an entry it cannot read
+//! fails the deployment or leaves a damaged file.
+//!
+//! Seen on Lambda: `Could not unzip uploaded file` at deployment, or errors when the file is used.
+//!
+//! Fix: rebuild the zip with a standard tool (`zip -r`, Python `zipfile`, `sam build`) and
+//! deflate or store compression.
+
+use super::{Context, RuleId};
+use crate::finding::{Finding, Severity};
+use crate::source::Content;
+
+pub(super) static RULE: RuleId = RuleId { code: "corrupt-entry", severity: Severity::Error };
+
+pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    for entry in &ctx.package.entries {
+        let Content::Unreadable(why) = &entry.content else { continue };
+        out.push(
+            ctx.finding(&RULE, &entry.path, format!("cannot be read: {why}"))
+                .runtime_error("Could not unzip uploaded file")
+                .fix("rebuild the zip with a standard tool"),
+        );
+    }
+}

@@ -1,0 +1,30 @@
+//! A Mach-O (macOS) binary, thin or universal.
+//!
+//! Why it breaks: Lambda runs Linux, whose loader reads only ELF. A package installed on a Mac
+//! (`pip install -t .`, `npm install`) gets macOS builds of every native dependency.
+//!
+//! Seen on Lambda: `invalid ELF header` when the file is loaded by path; for a Python extension
+//! named `*-darwin.so`, the interpreter skips it and the import fails with `No module named ...`.
+//!
+//! Fix: install the dependency for Linux and the function's CPU: `pip install --platform
+//! manylinux2014_x86_64 --only-binary=:all: ...`, `npm install --os=linux --cpu=x64`, or build in
+//! the AWS SAM build image (`sam build --use-container`); `elfcheck fix` does this for you.
+
+use super::{Context, RuleId};
+use crate::binary::Object;
+use crate::finding::{Finding, Severity};
+
+pub(super) static RULE: RuleId = RuleId { code: "macho-binary", severity: Severity::Error };
+
+pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    for (entry, object) in ctx.loaded_objects() {
+        let Object::MachO(m) = object else { continue };
+        let kind = if m.fat { "universal Mach-O" } else { "Mach-O" };
+        let message = format!("{kind} {} built for macOS ({})", m.file_type, m.arches.join(", "));
+        out.push(
+            ctx.finding(&RULE, &entry.path, message)
+                .runtime_error(super::python_abi_mismatch::runtime_error_for(ctx, &entry.path, &format!("{}: invalid ELF header", ctx.package.runtime_path(&entry.path))))
+                .fix(ctx.reinstall_hint(&entry.path)),
+        );
+    }
+}

@@ -1,0 +1,44 @@
+//! A package over Lambda's size limits.
+//!
+//! Why it breaks: a zip uploaded directly may be at most 50 MB (larger ones must go through S3),
+//! and a function with all its layers may unpack to at most 262,144,000 bytes. Over the second
+//! limit the deployment is refused whatever the upload path.
+//!
+//! Seen on Lambda: `Unzipped size must be smaller than 262144000 bytes` or `Request must be
+//! smaller than 69905067 bytes for the UpdateFunctionCode operation`.
+//!
+//! Fix: move dependencies into layers or a container image, drop unused binaries (tests, other
+//! platforms' builds, debug symbols: `strip`), or upload through S3.
+
+use super::{Context, RuleId};
+use crate::finding::{Finding, Severity};
+use crate::source::EntryKind;
+
+pub(super) static RULE: RuleId = RuleId { code: "package-too-large", severity: Severity::Error };
+
+pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    let table = crate::target::table();
+    let unzipped: u64 = ctx
+        .package
+        .entries
+        .iter()
+        .filter(|e| e.kind == EntryKind::File && !e.path.contains("!/"))
+        .map(|e| e.size)
+        .sum();
+    if unzipped > table.max_unzipped_bytes {
+        out.push(
+            ctx.finding(&RULE, "", format!("unzips to {unzipped} bytes, over Lambda's limit of {} bytes", table.max_unzipped_bytes))
+                .runtime_error(format!("Unzipped size must be smaller than {} bytes", table.max_unzipped_bytes))
+                .fix("move dependencies into layers or a container image, or drop unused files"),
+        );
+    }
+    if let Some(zipped) = ctx.package.zipped_size.filter(|z| *z > table.max_zipped_bytes) {
+        let mut f = ctx.finding(
+            &RULE,
+            "",
+            format!("zip is {zipped} bytes, over the {} byte limit for direct upload", table.max_zipped_bytes),
+        );
+        f.severity = Severity::Warning; // still deployable through S3
+        out.push(f.fix("upload through S3, or make the package smaller"));
+    }
+}

@@ -1,0 +1,33 @@
+//! A native Windows PE binary (`.dll`, `.pyd`, `.exe`, or a `.node` built on Windows).
+//!
+//! Why it breaks: Lambda runs Linux, whose loader reads only ELF. A package installed on Windows
+//! gets Windows builds of its native dependencies. Managed .NET assemblies are PE files too, but
+//! hold no native code and run on Lambda's .NET runtimes: they are not reported.
+//!
+//! Seen on Lambda: `invalid ELF header`; a Python `.pyd` is never even tried (CPython on Linux
+//! imports `.so` only), so the import fails with `No module named ...`.
+//!
+//! Fix: install the dependency for Linux (`pip install --platform manylinux2014_x86_64
+//! --only-binary=:all: ...`), or build in the AWS SAM build image; `elfcheck fix` does this.
+
+use super::{Context, RuleId};
+use crate::binary::Object;
+use crate::finding::{Finding, Severity};
+
+pub(super) static RULE: RuleId = RuleId { code: "pe-binary", severity: Severity::Error };
+
+pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    for (entry, object) in ctx.loaded_objects() {
+        let Object::Pe(pe) = object else { continue };
+        if pe.managed {
+            continue;
+        }
+        let what = if pe.dll { "DLL" } else { "executable" };
+        let message = format!("Windows PE {what} ({})", pe.machine);
+        out.push(
+            ctx.finding(&RULE, &entry.path, message)
+                .runtime_error(super::python_abi_mismatch::runtime_error_for(ctx, &entry.path, &format!("{}: invalid ELF header", ctx.package.runtime_path(&entry.path))))
+                .fix(ctx.reinstall_hint(&entry.path)),
+        );
+    }
+}

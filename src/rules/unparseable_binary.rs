@@ -1,0 +1,25 @@
+//! A file whose magic bytes say ELF, Mach-O or PE, but which cannot be parsed.
+//!
+//! Why it matters: a truncated or corrupted object file (an interrupted copy, a text-mode
+//! transfer, a zip written by a broken tool) fails when loaded, and elfcheck cannot judge it.
+//! Files are identified by content, so a text file starting with `MZ` or a Java class file
+//! starting with `0xCAFEBABE` is not reported.
+//!
+//! Seen on Lambda: `file too short`, `invalid ELF header` or a crash at import.
+//!
+//! Fix: reinstall the package that owns the file; check how the package was copied or zipped.
+
+use super::{Context, RuleId};
+use crate::binary::Object;
+use crate::finding::{Finding, Severity};
+
+pub(super) static RULE: RuleId = RuleId { code: "unparseable-binary", severity: Severity::Warning };
+
+pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    for (entry, object) in ctx.loaded_objects() {
+        let Object::Unparseable { claimed, reason } = object else { continue };
+        let message = format!("looks like {claimed} but cannot be parsed: {reason}");
+        let seen = if *claimed == "ELF" { "file too short" } else { "invalid ELF header" };
+        out.push(ctx.finding(&RULE, &entry.path, message).runtime_error(seen).fix("reinstall the package that owns this file"));
+    }
+}

@@ -1,0 +1,37 @@
+//! A file or directory that is not world-readable (or a directory not world-searchable).
+//!
+//! Why it breaks: Lambda runs the function as a different user than the owner recorded in the
+//! zip, so only the "other" permission bits count. Files must be readable by all (`o+r`),
+//! directories readable and searchable (`o+rx`). Zips made from a private checkout or a
+//! `umask 077` shell carry 0600 / 0700 modes.
+//!
+//! Seen on Lambda: `Permission denied` (`EACCES`) when the file is read or imported, or
+//! `Runtime.ImportModuleError`.
+//!
+//! Fix: `chmod -R o+rX .` before zipping.
+
+use super::{Context, RuleId};
+use crate::finding::{Finding, Severity};
+use crate::source::EntryKind;
+
+pub(super) static RULE: RuleId = RuleId { code: "unreadable-file", severity: Severity::Error };
+
+pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    for entry in &ctx.package.entries {
+        let Some(mode) = entry.mode else { continue };
+        let (needed, what) = match entry.kind {
+            EntryKind::File => (0o004, "file is not world-readable"),
+            EntryKind::Dir => (0o005, "directory is not world-readable and searchable"),
+            EntryKind::Symlink { .. } => continue,
+        };
+        if mode & needed == needed {
+            continue;
+        }
+        let message = format!("{what} (mode {mode:04o})");
+        out.push(
+            ctx.finding(&RULE, &entry.path, message)
+                .runtime_error(format!("[Errno 13] Permission denied: '{}'", ctx.package.runtime_path(&entry.path)))
+                .fix("run `chmod -R o+rX .` before zipping"),
+        );
+    }
+}

@@ -1,0 +1,42 @@
+//! A binary for another platform that the runtime never loads, in a multi-platform layout that
+//! also has the variant for the target.
+//!
+//! Why it is only information: packages such as node-gyp-build modules (`prebuilds/<os>-<cpu>/`),
+//! npm optional platform packages (`@esbuild/darwin-arm64`), .NET `runtimes/<rid>/native/`,
+//! selenium (`selenium-manager` per OS), jars with natives for every OS, and setuptools
+//! (`cli-*.exe` launchers) carry a build per platform and pick one at run time. The others are
+//! dead weight, not a failure.
+//!
+//! Seen on Lambda: nothing.
+//!
+//! Fix: none needed; to save space, install for the target platform only (`npm install
+//! --os=linux --cpu=x64`) or delete the other platforms' directories.
+
+use super::{Context, RuleId};
+use crate::finding::{Finding, Severity};
+use crate::platform::Placement;
+
+pub(super) static RULE: RuleId = RuleId { code: "unused-platform-binary", severity: Severity::Info };
+
+pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    let mut placed: Vec<(&String, &Placement)> = ctx.placements.iter().collect();
+    placed.sort_by(|a, b| a.0.cmp(b.0));
+    for (path, placement) in placed {
+        let message = match placement {
+            Placement::UnusedVariant { layout, selected } => {
+                format!("{layout}: never loaded on {}; the runtime uses `{selected}`", ctx.target.label())
+            }
+            Placement::NeverLoaded { why } => format!("never loaded on Linux: {why}"),
+            Placement::MissingVariant { .. } => continue,
+        };
+        let description = ctx.package.get(path).and_then(|e| match &e.content {
+            crate::source::Content::Object(o) => Some(o.describe()),
+            _ => None,
+        });
+        let message = match description {
+            Some(d) => format!("{d}; {message}"),
+            None => message,
+        };
+        out.push(ctx.finding(&RULE, path, message));
+    }
+}

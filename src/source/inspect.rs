@@ -1,0 +1,149 @@
+//! One entry's bytes to its [`Content`]: the decision every source shares.
+
+use std::io::{self, Read};
+
+use super::{Content, Entry};
+use crate::binary::{self, MAX_OBJECT_BYTES, SNIFF_LEN, Sniffed};
+
+/// Bounds that keep hostile packages from exhausting memory or time.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest object file that is read and parsed.
+    pub max_object_bytes: u64,
+    /// Largest metadata file kept as text.
+    pub max_text_bytes: u64,
+    /// How deep archives nest before they are refused (a wheel in a zip is depth 1).
+    pub max_depth: u32,
+    /// Largest nested archive read into memory.
+    pub max_nested_bytes: u64,
+    /// Largest ratio of declared uncompressed to compressed size of a nested archive.
+    pub max_nested_ratio: u64,
+    /// Most entries a nested archive may have.
+    pub max_nested_entries: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_object_bytes: MAX_OBJECT_BYTES,
+            max_text_bytes: 16 << 20,
+            max_depth: 3,
+            max_nested_bytes: 512 << 20,
+            max_nested_ratio: 100,
+            max_nested_entries: 200_000,
+        }
+    }
+}
+
+/// Whether attribution or a packaging rule reads this file as text.
+pub(crate) fn wants_text(path: &str) -> bool {
+    let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+    let in_dist_info = dir.ends_with(".dist-info");
+    (in_dist_info && matches!(name, "RECORD" | "METADATA" | "WHEEL"))
+        || name == "package.json"
+        || name == "bootstrap"
+}
+
+/// Whether a nested zip is scanned as an archive that Lambda or the language will open.
+pub(crate) fn is_archive_name(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    [".zip", ".whl", ".jar", ".egg"].iter().any(|ext| lower.ends_with(ext))
+}
+
+/// Fills `buf` as far as the reader goes.
+pub(crate) fn read_head(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match reader.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Reads the rest of `reader` after `head`, up to `max` bytes in all.
+fn read_rest(reader: &mut dyn Read, head: &[u8], size_hint: u64, max: u64) -> io::Result<Option<Vec<u8>>> {
+    let mut bytes = Vec::with_capacity(size_hint.min(max) as usize);
+    bytes.extend_from_slice(head);
+    reader.take(max + 1 - head.len() as u64).read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= max).then_some(bytes))
+}
+
+/// Reads one regular file: sniffs, and reads further only what needs it. Nested archives found
+/// inside are returned as entries to append (already prefixed with `path!/`).
+pub(crate) fn inspect(
+    reader: &mut dyn Read,
+    path: &str,
+    size: u64,
+    limits: &Limits,
+    depth: u32,
+) -> (Content, Vec<Entry>) {
+    match inspect_inner(reader, path, size, limits, depth) {
+        Ok(found) => found,
+        Err(e) => (Content::Unreadable(e.to_string()), Vec::new()),
+    }
+}
+
+fn inspect_inner(
+    reader: &mut dyn Read,
+    path: &str,
+    size: u64,
+    limits: &Limits,
+    depth: u32,
+) -> io::Result<(Content, Vec<Entry>)> {
+    let mut head = [0u8; SNIFF_LEN];
+    let n = read_head(reader, &mut head)?;
+    let head = &head[..n];
+    let sniffed = binary::sniff(head);
+    match sniffed {
+        Some(Sniffed::StaticArchive) => Ok((Content::StaticArchive, Vec::new())),
+        Some(Sniffed::Zip) if is_archive_name(path) => {
+            if depth >= limits.max_depth {
+                let why = format!("nested deeper than {} archives", limits.max_depth);
+                return Ok((Content::ArchiveRefused(why), Vec::new()));
+            }
+            if size > limits.max_nested_bytes {
+                let why = format!("{size} bytes is over the {} byte limit for nested archives", limits.max_nested_bytes);
+                return Ok((Content::ArchiveRefused(why), Vec::new()));
+            }
+            let Some(bytes) = read_rest(reader, head, size, limits.max_nested_bytes)? else {
+                return Ok((Content::ArchiveRefused("larger than its header says".into()), Vec::new()));
+            };
+            Ok(super::zip::read_nested(bytes, path, limits, depth + 1))
+        }
+        Some(kind) if kind.is_object() => {
+            if size > limits.max_object_bytes {
+                let reason = format!("{size} bytes is over the {} byte limit", limits.max_object_bytes);
+                return Ok((Content::Object(unparseable(kind, reason)), Vec::new()));
+            }
+            let Some(bytes) = read_rest(reader, head, size, limits.max_object_bytes)? else {
+                let reason = format!("over the {} byte limit", limits.max_object_bytes);
+                return Ok((Content::Object(unparseable(kind, reason)), Vec::new()));
+            };
+            let content = match binary::classify(kind, &bytes) {
+                Some(object) => Content::Object(object),
+                None if wants_text(path) => text(bytes),
+                None => Content::Other,
+            };
+            Ok((content, Vec::new()))
+        }
+        _ if wants_text(path) && size <= limits.max_text_bytes => {
+            let Some(bytes) = read_rest(reader, head, size, limits.max_text_bytes)? else {
+                return Ok((Content::Other, Vec::new()));
+            };
+            Ok((text(bytes), Vec::new()))
+        }
+        _ => Ok((Content::Other, Vec::new())),
+    }
+}
+
+fn text(bytes: Vec<u8>) -> Content {
+    Content::Text(String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+}
+
+fn unparseable(kind: Sniffed, reason: String) -> binary::Object {
+    binary::Object::Unparseable { claimed: kind.claimed_name(), reason }
+}
