@@ -8,7 +8,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use goblin::elf::Elf;
-use goblin::elf::dynamic::{DT_FLAGS_1, DF_1_PIE};
+use goblin::elf::dynamic::{DF_1_PIE, DT_FLAGS_1};
 use goblin::elf::header::{ELFCLASS32, ELFDATA2MSB, ET_DYN, ET_EXEC};
 use goblin::elf::section_header::{SHT_GNU_VERNEED, SHT_GNU_VERSYM, SectionHeader};
 use goblin::elf::symver::{VerneedSection, VersymSection};
@@ -71,7 +71,9 @@ pub fn sniff(head: &[u8]) -> Option<Sniffed> {
         return Some(Sniffed::MachO);
     }
     if head.starts_with(&[0xca, 0xfe, 0xba, 0xbe]) || head.starts_with(&[0xca, 0xfe, 0xba, 0xbf]) {
-        let n = head.get(4..8).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+        let n = head
+            .get(4..8)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
         return match n {
             Some(n) if (1..45).contains(&n) => Some(Sniffed::FatMachO),
             _ => None,
@@ -97,7 +99,10 @@ pub enum Object {
     MachO(MachOInfo),
     Pe(PeInfo),
     /// Could not be parsed; `format` says what the magic bytes claimed.
-    Unparseable { claimed: &'static str, reason: String },
+    Unparseable {
+        claimed: &'static str,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -173,8 +178,10 @@ impl ElfInfo {
     }
 
     pub fn is_musl(&self) -> bool {
-        let musl_name = |n: &str| n.contains("ld-musl-") || n.starts_with("libc.musl-") || n == "libc.so";
-        self.interpreter.as_deref().is_some_and(musl_name) || self.needed.iter().any(|n| musl_name(n))
+        let musl_name =
+            |n: &str| n.contains("ld-musl-") || n.starts_with("libc.musl-") || n == "libc.so";
+        self.interpreter.as_deref().is_some_and(musl_name)
+            || self.needed.iter().any(|n| musl_name(n))
     }
 
     pub fn is_executable(&self) -> bool {
@@ -243,7 +250,10 @@ pub fn classify(kind: Sniffed, bytes: &[u8]) -> Option<Object> {
         return None;
     }
     if bytes.len() < 16 {
-        return Some(Object::Unparseable { claimed, reason: format!("file is only {} bytes", bytes.len()) });
+        return Some(Object::Unparseable {
+            claimed,
+            reason: format!("file is only {} bytes", bytes.len()),
+        });
     }
     // goblin is defensive but not proven against every hostile input: a panic is a finding too.
     IN_PARSER.with(|p| p.set(true));
@@ -256,7 +266,10 @@ pub fn classify(kind: Sniffed, bytes: &[u8]) -> Option<Object> {
     Some(match parsed {
         Ok(Ok(object)) => object,
         Ok(Err(reason)) => Object::Unparseable { claimed, reason },
-        Err(_) => Object::Unparseable { claimed, reason: "the parser failed on this file".into() },
+        Err(_) => Object::Unparseable {
+            claimed,
+            reason: "the parser failed on this file".into(),
+        },
     })
 }
 
@@ -276,24 +289,33 @@ pub fn quiet_parser_panics() {
 }
 
 fn has_pe_signature(bytes: &[u8]) -> bool {
-    let Some(off) = bytes.get(0x3c..0x40) else { return false };
+    let Some(off) = bytes.get(0x3c..0x40) else {
+        return false;
+    };
     let off = u32::from_le_bytes([off[0], off[1], off[2], off[3]]) as usize;
     off.checked_add(4).and_then(|end| bytes.get(off..end)) == Some(b"PE\0\0".as_slice())
 }
 
 fn parse_elf(bytes: &[u8]) -> Result<ElfInfo, String> {
     let header = Elf::parse_header(bytes).map_err(|e| e.to_string())?;
-    let bits = if header.e_ident[4] == ELFCLASS32 { 32 } else { 64 };
+    let bits = if header.e_ident[4] == ELFCLASS32 {
+        32
+    } else {
+        64
+    };
     let big_endian = header.e_ident[5] == ELFDATA2MSB;
     let elf = Elf::parse(bytes).map_err(|e| describe_goblin_error(&e))?;
 
-    let pie = elf
-        .dynamic
-        .as_ref()
-        .is_some_and(|d| d.dyns.iter().any(|d| d.d_tag == DT_FLAGS_1 && d.d_val & DF_1_PIE != 0));
+    let pie = elf.dynamic.as_ref().is_some_and(|d| {
+        d.dyns
+            .iter()
+            .any(|d| d.d_tag == DT_FLAGS_1 && d.d_val & DF_1_PIE != 0)
+    });
     let kind = match elf.header.e_type {
         ET_EXEC => ElfKind::Executable,
-        ET_DYN if pie || (elf.interpreter.is_some() && elf.soname.is_none()) => ElfKind::PieExecutable,
+        ET_DYN if pie || (elf.interpreter.is_some() && elf.soname.is_none()) => {
+            ElfKind::PieExecutable
+        }
         ET_DYN => ElfKind::SharedObject,
         goblin::elf::header::ET_REL => ElfKind::Relocatable,
         _ => ElfKind::Other,
@@ -303,7 +325,9 @@ fn parse_elf(bytes: &[u8]) -> Result<ElfInfo, String> {
     let mut napi = false;
     let mut python_init = None;
     for sym in elf.dynsyms.iter().filter(|s| s.st_shndx != 0) {
-        let Some(name) = elf.dynstrtab.get_at(sym.st_name) else { continue };
+        let Some(name) = elf.dynstrtab.get_at(sym.st_name) else {
+            continue;
+        };
         if let Some(v) = name.strip_prefix("node_register_module_v") {
             node_module_version = v.parse().ok();
         } else if name.starts_with("napi_register_module_v") {
@@ -334,7 +358,9 @@ fn parse_elf(bytes: &[u8]) -> Result<ElfInfo, String> {
 /// Reads `.gnu.version_r` through the dynamic section (DT_VERNEED, DT_VERNEEDNUM, DT_VERSYM),
 /// which is what the loader reads too: this works when the section headers are stripped.
 fn version_needs(bytes: &[u8], elf: &Elf) -> Vec<VersionNeed> {
-    let Some(dynamic) = &elf.dynamic else { return Vec::new() };
+    let Some(dynamic) = &elf.dynamic else {
+        return Vec::new();
+    };
     let info = &dynamic.info;
     if info.verneed == 0 || info.verneednum == 0 {
         return Vec::new();
@@ -346,19 +372,40 @@ fn version_needs(bytes: &[u8], elf: &Elf) -> Vec<VersionNeed> {
         sh_info: count as u32,
         ..SectionHeader::default()
     };
-    let container = if elf.is_64 { goblin::container::Container::Big } else { goblin::container::Container::Little };
-    let endian = if elf.little_endian { goblin::container::Endian::Little } else { goblin::container::Endian::Big };
+    let container = if elf.is_64 {
+        goblin::container::Container::Big
+    } else {
+        goblin::container::Container::Little
+    };
+    let endian = if elf.little_endian {
+        goblin::container::Endian::Little
+    } else {
+        goblin::container::Endian::Big
+    };
     let ctx = goblin::container::Ctx::new(container, endian);
-    let rest = (bytes.len() as u64).saturating_sub(info.verneed as u64);
-    let need_shdr = [section(SHT_GNU_VERNEED, info.verneed as u64, rest, info.verneednum as u64)];
-    let Ok(Some(verneed)) = VerneedSection::parse(bytes, &need_shdr, ctx) else { return Vec::new() };
+    let rest = (bytes.len() as u64).saturating_sub(info.verneed);
+    let need_shdr = [section(
+        SHT_GNU_VERNEED,
+        info.verneed,
+        rest,
+        info.verneednum,
+    )];
+    let Ok(Some(verneed)) = VerneedSection::parse(bytes, &need_shdr, ctx) else {
+        return Vec::new();
+    };
 
     // vna_other -> (library, version, weak)
     let mut needs: Vec<(u16, VersionNeed)> = Vec::new();
     for need in verneed.iter().take(4096) {
-        let library = elf.dynstrtab.get_at(need.vn_file).unwrap_or("?").to_string();
+        let library = elf
+            .dynstrtab
+            .get_at(need.vn_file)
+            .unwrap_or("?")
+            .to_string();
         for aux in need.iter().take(4096) {
-            let Some(version) = elf.dynstrtab.get_at(aux.vna_name) else { continue };
+            let Some(version) = elf.dynstrtab.get_at(aux.vna_name) else {
+                continue;
+            };
             needs.push((
                 aux.vna_other & 0x7fff,
                 VersionNeed {
@@ -373,7 +420,7 @@ fn version_needs(bytes: &[u8], elf: &Elf) -> Vec<VersionNeed> {
 
     if info.versym != 0 {
         let size = elf.dynsyms.len() as u64 * 2;
-        let sym_shdr = [section(SHT_GNU_VERSYM, info.versym as u64, size, 0)];
+        let sym_shdr = [section(SHT_GNU_VERSYM, info.versym, size, 0)];
         if let Ok(Some(versym)) = VersymSection::parse(bytes, &sym_shdr, ctx) {
             for (i, sym) in elf.dynsyms.iter().enumerate() {
                 if sym.st_shndx != 0 || sym.st_name == 0 {
@@ -381,10 +428,10 @@ fn version_needs(bytes: &[u8], elf: &Elf) -> Vec<VersionNeed> {
                 }
                 let Some(vs) = versym.get_at(i) else { break };
                 let index = vs.version();
-                if let Some((_, need)) = needs.iter_mut().find(|(other, _)| *other == index) {
-                    if let Some(name) = elf.dynstrtab.get_at(sym.st_name) {
-                        need.symbols.push(name.to_string());
-                    }
+                if let Some((_, need)) = needs.iter_mut().find(|(other, _)| *other == index)
+                    && let Some(name) = elf.dynstrtab.get_at(sym.st_name)
+                {
+                    need.symbols.push(name.to_string());
                 }
             }
         }
@@ -417,13 +464,17 @@ fn fat_info(fat: &MultiArch) -> Result<MachOInfo, String> {
     let mut file_type = None;
     for (i, arch) in arches.iter().enumerate() {
         names.push(macho_cpu_name(arch.cputype, arch.cpusubtype));
-        if file_type.is_none() {
-            if let Ok(SingleArch::MachO(m)) = fat.get(i) {
-                file_type = Some(macho_file_type(m.header.filetype));
-            }
+        if file_type.is_none()
+            && let Ok(SingleArch::MachO(m)) = fat.get(i)
+        {
+            file_type = Some(macho_file_type(m.header.filetype));
         }
     }
-    Ok(MachOInfo { arches: names, fat: true, file_type: file_type.unwrap_or_else(|| "file".into()) })
+    Ok(MachOInfo {
+        arches: names,
+        fat: true,
+        file_type: file_type.unwrap_or_else(|| "file".into()),
+    })
 }
 
 fn macho_cpu_name(cputype: u32, cpusubtype: u32) -> String {
@@ -470,12 +521,19 @@ fn parse_pe(bytes: &[u8]) -> Result<PeInfo, String> {
         .and_then(|oh| oh.data_directories.get_clr_runtime_header().copied())
         .is_some_and(|dd| dd.virtual_address != 0 && dd.size != 0)
         && clr_is_il_only(&pe, bytes);
-    Ok(PeInfo { machine, dll: pe.is_lib, managed })
+    Ok(PeInfo {
+        machine,
+        dll: pe.is_lib,
+        managed,
+    })
 }
 
 /// Reads the `Flags` of the CLR header (COMIMAGE_FLAGS_ILONLY = 1).
 fn clr_is_il_only(pe: &goblin::pe::PE, bytes: &[u8]) -> bool {
-    let Some(dd) = pe.header.optional_header.and_then(|oh| oh.data_directories.get_clr_runtime_header().copied())
+    let Some(dd) = pe
+        .header
+        .optional_header
+        .and_then(|oh| oh.data_directories.get_clr_runtime_header().copied())
     else {
         return false;
     };
@@ -488,14 +546,20 @@ fn clr_is_il_only(pe: &goblin::pe::PE, bytes: &[u8]) -> bool {
         return false;
     };
     // cb(4) major(2) minor(2) metadata(8) flags(4)
-    let Some(flags) = offset.checked_add(16).and_then(|o| bytes.get(o..o + 4)) else { return false };
+    let Some(flags) = offset.checked_add(16).and_then(|o| bytes.get(o..o + 4)) else {
+        return false;
+    };
     u32::from_le_bytes([flags[0], flags[1], flags[2], flags[3]]) & 1 != 0
 }
 
 fn describe_goblin_error(e: &goblin::error::Error) -> String {
     let s = e.to_string();
     // goblin's messages are long and sometimes multi-line; keep the first line.
-    s.lines().next().unwrap_or("malformed file").trim().to_string()
+    s.lines()
+        .next()
+        .unwrap_or("malformed file")
+        .trim()
+        .to_string()
 }
 
 #[cfg(test)]
@@ -521,7 +585,10 @@ mod tests {
     #[test]
     fn short_elf_is_unparseable() {
         let short = b"\x7fELF\x02\x01\x01\0\0\0";
-        assert!(matches!(classify(Sniffed::Elf, short), Some(Object::Unparseable { .. })));
+        assert!(matches!(
+            classify(Sniffed::Elf, short),
+            Some(Object::Unparseable { .. })
+        ));
     }
 
     #[test]

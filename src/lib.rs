@@ -83,7 +83,10 @@ pub struct Report {
 
 impl Report {
     pub fn count(&self, severity: Severity) -> usize {
-        self.findings.iter().filter(|f| f.severity == severity).count()
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
     }
 
     /// Whether any finding is at or above `level`.
@@ -94,13 +97,18 @@ impl Report {
 
 /// Checks every input against the target and returns one report.
 pub fn scan(inputs: &[PathBuf], options: &Options) -> Result<Report, Error> {
-    let mut report = Report { inputs: Vec::new(), findings: Vec::new() };
+    let mut report = Report {
+        inputs: Vec::new(),
+        findings: Vec::new(),
+    };
     for input in inputs {
         let (summary, findings) = scan_one(input, options)?;
         report.inputs.push(summary);
         report.findings.extend(findings);
     }
-    report.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    report
+        .findings
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok(report)
 }
 
@@ -130,7 +138,11 @@ pub fn scan_one(input: &Path, options: &Options) -> Result<(InputReport, Vec<Fin
 /// Runs every rule over a package already read.
 pub fn check_package(pkg: &package::Package, target: &Target, input: &str) -> Vec<Finding> {
     let placements = platform::place(pkg, target);
-    let ctx = rules::Context { package: pkg, target, placements: &placements };
+    let ctx = rules::Context {
+        package: pkg,
+        target,
+        placements: &placements,
+    };
     let mut findings = rules::check(&ctx);
     for f in &mut findings {
         f.input = input.to_string();
@@ -139,12 +151,17 @@ pub fn check_package(pkg: &package::Package, target: &Target, input: &str) -> Ve
     findings
 }
 
-fn resolve_target(pkg: &package::Package, options: &Options) -> Result<(Target, Vec<String>), Error> {
+fn resolve_target(
+    pkg: &package::Package,
+    options: &Options,
+) -> Result<(Target, Vec<String>), Error> {
     let mut assumed = Vec::new();
     let arch = match options.arch {
         Some(a) => a,
         None => {
-            assumed.push("architecture x86_64 (Lambda's default; use --arch arm64 for Graviton)".to_string());
+            assumed.push(
+                "architecture x86_64 (Lambda's default; use --arch arm64 for Graviton)".to_string(),
+            );
             Arch::X86_64
         }
     };
@@ -152,11 +169,17 @@ fn resolve_target(pkg: &package::Package, options: &Options) -> Result<(Target, 
         return Ok((Target::new(Some(id), arch)?, assumed));
     }
     match infer::guess_runtime(pkg) {
-        Some(infer::Guess { runtime: Some(id), reason }) => {
+        Some(infer::Guess {
+            runtime: Some(id),
+            reason,
+        }) => {
             assumed.push(format!("runtime {id}, from the {reason}"));
             Ok((Target::new(Some(&id), arch)?, assumed))
         }
-        Some(infer::Guess { runtime: None, reason }) => {
+        Some(infer::Guess {
+            runtime: None,
+            reason,
+        }) => {
             let t = Target::new(None, arch)?;
             assumed.push(format!(
                 "{reason}, version unknown: glibc judged against {} ({}), the oldest OS still supported",
@@ -177,15 +200,25 @@ fn resolve_target(pkg: &package::Package, options: &Options) -> Result<(Target, 
     }
 }
 
-fn package_summaries(pkg: &package::Package, target: &Target, findings: &[Finding]) -> Vec<PackageSummary> {
+fn package_summaries(
+    pkg: &package::Package,
+    target: &Target,
+    findings: &[Finding],
+) -> Vec<PackageSummary> {
     let mut out: Vec<PackageSummary> = Vec::new();
     for dist in &pkg.distributions {
         let label = dist.label();
-        let binaries = pkg.objects().filter(|(e, _)| pkg.owner_of(&e.path).is_some_and(|d| d == dist)).count();
+        let binaries = pkg
+            .objects()
+            .filter(|(e, _)| pkg.owner_of(&e.path).is_some_and(|d| d == dist))
+            .count();
         if binaries == 0 {
             continue;
         }
-        let errors = findings.iter().filter(|f| f.severity == Severity::Error && f.package.as_deref() == Some(&label)).count();
+        let errors = findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error && f.package.as_deref() == Some(&label))
+            .count();
         out.push(PackageSummary {
             name: dist.name.clone(),
             version: dist.version.clone(),

@@ -31,15 +31,22 @@ pub fn runtime_provides(target: &Target, soname: &str) -> bool {
     }
     match target.family() {
         // /var/lang/lib holds the interpreter's shared library.
-        Some(Family::Python) => target
-            .python_version()
-            .is_some_and(|(a, b)| soname == format!("libpython{a}.{b}.so.1.0") || soname == format!("libpython{a}.so")),
+        Some(Family::Python) => target.python_version().is_some_and(|(a, b)| {
+            soname == format!("libpython{a}.{b}.so.1.0") || soname == format!("libpython{a}.so")
+        }),
         _ => false,
     }
 }
 
 /// Resolves one DT_NEEDED entry of the object at `path`.
-pub fn resolve(pkg: &Package, target: &Target, path: &str, rpath: &[String], runpath: &[String], needed: &str) -> Resolution {
+pub fn resolve(
+    pkg: &Package,
+    target: &Target,
+    path: &str,
+    rpath: &[String],
+    runpath: &[String],
+    needed: &str,
+) -> Resolution {
     if needed.contains('/') {
         // A path in DT_NEEDED is used as is, relative to the working directory (/var/task).
         return match pkg.package_path(&absolute(pkg, needed)) {
@@ -51,7 +58,11 @@ pub fn resolve(pkg: &Package, target: &Target, path: &str, rpath: &[String], run
     let origin = pkg.runtime_path(parent(path));
     let origin = origin.trim_end_matches('/');
     let split = |list: &[String]| -> Vec<String> {
-        list.iter().flat_map(|l| l.split(':')).filter(|d| !d.is_empty()).map(|d| expand_origin(d, origin)).collect()
+        list.iter()
+            .flat_map(|l| l.split(':'))
+            .filter(|d| !d.is_empty())
+            .map(|d| expand_origin(d, origin))
+            .collect()
     };
     let mut dirs: Vec<String> = Vec::new();
     if runpath.is_empty() {
@@ -61,13 +72,17 @@ pub fn resolve(pkg: &Package, target: &Target, path: &str, rpath: &[String], run
     dirs.extend(split(runpath));
     for dir in &dirs {
         let candidate = format!("{}/{needed}", dir.trim_end_matches('/'));
-        if let Some(p) = pkg.package_path(&candidate) {
-            if pkg.resolve(&p).is_some() {
-                return Resolution::Package(p);
-            }
+        if let Some(p) = pkg.package_path(&candidate)
+            && pkg.resolve(&p).is_some()
+        {
+            return Resolution::Package(p);
         }
     }
-    if runtime_provides(target, needed) { Resolution::Runtime } else { Resolution::Missing }
+    if runtime_provides(target, needed) {
+        Resolution::Runtime
+    } else {
+        Resolution::Missing
+    }
 }
 
 fn expand_origin(dir: &str, origin: &str) -> String {
@@ -75,7 +90,11 @@ fn expand_origin(dir: &str, origin: &str) -> String {
 }
 
 fn absolute(pkg: &Package, p: &str) -> String {
-    if p.starts_with('/') { p.to_string() } else { pkg.runtime_path(p) }
+    if p.starts_with('/') {
+        p.to_string()
+    } else {
+        pkg.runtime_path(p)
+    }
 }
 
 #[cfg(test)]

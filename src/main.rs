@@ -31,25 +31,43 @@ fn main() -> ExitCode {
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe))
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn use_color(choice: ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && io::stdout().is_terminal(),
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && io::stdout().is_terminal()
+        }
     }
 }
 
 fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let options = Options { runtime: args.target.runtime, arch: args.target.arch, ..Options::default() };
+    let options = Options {
+        runtime: args.target.runtime,
+        arch: args.target.arch,
+        ..Options::default()
+    };
     let report = elfcheck::scan(&args.paths, &options)?;
-    let human = HumanOptions { color: use_color(args.output.color), verbose: args.output.verbose };
+    let color = use_color(args.output.color);
+    colored::control::set_override(color); // the crate's own detection must not undo the choice
+    let human = HumanOptions {
+        color,
+        verbose: args.output.verbose,
+    };
     let mut out = io::stdout().lock();
     report::render(&report, args.output.format, &human, &mut out)?;
     out.flush()?;
-    Ok(if report.fails(args.fail_on) { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if report.fails(args.fail_on) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn runtimes(json: bool) -> anyhow::Result<ExitCode> {
@@ -72,7 +90,11 @@ fn runtimes(json: bool) -> anyhow::Result<ExitCode> {
         writeln!(out)?;
         return Ok(ExitCode::SUCCESS);
     }
-    writeln!(out, "{:<17} {:<9} {:<18} {:<6} {:<8} ABI", "RUNTIME", "LANGUAGE", "OS", "GLIBC", "GLIBCXX")?;
+    writeln!(
+        out,
+        "{:<17} {:<9} {:<18} {:<6} {:<8} ABI",
+        "RUNTIME", "LANGUAGE", "OS", "GLIBC", "GLIBCXX"
+    )?;
     for r in &table.runtime {
         let os = &table.os[&r.os];
         let abi = match (r.family, r.node_abi, r.version.as_deref()) {
@@ -80,11 +102,26 @@ fn runtimes(json: bool) -> anyhow::Result<ExitCode> {
             (target::Family::Python, _, Some(v)) => format!("cpython-{}", v.replace('.', "")),
             _ => String::new(),
         };
-        let lang = serde_json::to_value(r.family)?.as_str().unwrap_or_default().to_string();
-        let glibcxx = os.x86_64.versions.get("GLIBCXX").map(|v| v.to_string()).unwrap_or_default();
-        writeln!(out, "{:<17} {:<9} {:<18} {:<6} {:<8} {abi}", r.id, lang, os.name, os.glibc, glibcxx)?;
+        let lang = serde_json::to_value(r.family)?
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let glibcxx = os
+            .x86_64
+            .versions
+            .get("GLIBCXX")
+            .map(|v| v.to_string())
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{:<17} {:<9} {:<18} {:<6} {:<8} {abi}",
+            r.id, lang, os.name, os.glibc, glibcxx
+        )?;
     }
-    writeln!(out, "\nEvery runtime exists for x86_64 and arm64. Sources: data/runtimes.toml.")?;
+    writeln!(
+        out,
+        "\nEvery runtime exists for x86_64 and arm64. Sources: data/runtimes.toml."
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -99,12 +136,21 @@ fn explain(code: Option<&str>) -> anyhow::Result<ExitCode> {
         }
         Some(code) => match rules::find(code) {
             Some(r) => {
-                writeln!(out, "{} ({} by default)\n\n{}", r.code(), r.id.severity, r.doc())?;
+                writeln!(
+                    out,
+                    "{} ({} by default)\n\n{}",
+                    r.code(),
+                    r.id.severity,
+                    r.doc()
+                )?;
                 Ok(ExitCode::SUCCESS)
             }
             None => {
                 let known: Vec<&str> = rules::RULES.iter().map(|r| r.code()).collect();
-                anyhow::bail!("unknown finding code `{code}`; known codes: {}", known.join(", "))
+                anyhow::bail!(
+                    "unknown finding code `{code}`; known codes: {}",
+                    known.join(", ")
+                )
             }
         },
     }

@@ -187,10 +187,20 @@ impl Target {
                     id: id.to_string(),
                     known: t.ids().join(", "),
                 })?;
-                let os_id = t.os.get_key_value(&runtime.os).map(|(k, _)| k.as_str()).ok_or_else(
-                    || crate::Error::Internal(format!("runtime {id} names unknown os {}", runtime.os)),
-                )?;
-                Ok(Target { runtime: Some(runtime), os_id, arch })
+                let os_id =
+                    t.os.get_key_value(&runtime.os)
+                        .map(|(k, _)| k.as_str())
+                        .ok_or_else(|| {
+                            crate::Error::Internal(format!(
+                                "runtime {id} names unknown os {}",
+                                runtime.os
+                            ))
+                        })?;
+                Ok(Target {
+                    runtime: Some(runtime),
+                    os_id,
+                    arch,
+                })
             }
             None => Ok(Target::os_only(t.oldest_os(), arch)),
         }
@@ -198,8 +208,16 @@ impl Target {
 
     /// A target known only by its OS release (no runtime given or inferred).
     pub fn os_only(os_id: &str, arch: Arch) -> Target {
-        let os_id = table().os.get_key_value(os_id).map(|(k, _)| k.as_str()).unwrap_or("al2");
-        Target { runtime: None, os_id, arch }
+        let os_id = table()
+            .os
+            .get_key_value(os_id)
+            .map(|(k, _)| k.as_str())
+            .unwrap_or("al2");
+        Target {
+            runtime: None,
+            os_id,
+            arch,
+        }
     }
 
     pub fn os(&self) -> &'static OsProfile {
@@ -254,7 +272,12 @@ mod tests {
         let t = table();
         assert!(t.runtime.len() >= 22);
         for r in &t.runtime {
-            assert!(t.os.contains_key(&r.os), "{} names unknown os {}", r.id, r.os);
+            assert!(
+                t.os.contains_key(&r.os),
+                "{} names unknown os {}",
+                r.id,
+                r.os
+            );
             if r.family == Family::Nodejs {
                 assert!(r.node_abi.is_some(), "{} lacks node_abi", r.id);
             }
@@ -272,8 +295,13 @@ mod tests {
 
     #[test]
     fn unknown_runtime_lists_known_ones() {
-        let err = Target::new(Some("python2.7"), Arch::X86_64).unwrap_err().to_string();
-        assert!(err.contains("python2.7") && err.contains("python3.12"), "{err}");
+        let err = Target::new(Some("python2.7"), Arch::X86_64)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("python2.7") && err.contains("python3.12"),
+            "{err}"
+        );
     }
 
     #[test]

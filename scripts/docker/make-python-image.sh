@@ -21,6 +21,8 @@
 #   ELFCHECK_IMAGE_EXTRA_PACKAGES  more Debian packages, space separated (e.g. "gcc python3-dev")
 #   DEBIAN_MIRROR             Debian mirror URL (default: the one in this host's apt sources)
 #   ELFCHECK_IMAGE_REBUILD=1  same as --force
+#   ELFCHECK_BUILD_TMP        where to assemble the root (default /dev/shm if it has
+#                             1 GiB free, else the cache dir)
 #
 # Needs root (debootstrap and chroot) and a running Docker daemon; it runs
 # start-dockerd.sh (next to this script) when the daemon does not answer.
@@ -37,7 +39,7 @@ TAG=""
 for arg in "$@"; do
     case "$arg" in
         -f|--force) FORCE=1 ;;
-        -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "make-python-image: unknown option $arg" >&2; exit 2 ;;
         *) [ -z "$TAG" ] || { echo "make-python-image: only one TAG allowed" >&2; exit 2; }; TAG="$arg" ;;
     esac
@@ -68,13 +70,27 @@ fi
 # --- cache ------------------------------------------------------------------
 ARCH="$(dpkg --print-architecture 2>/dev/null || echo amd64)"
 KEY="$(printf '%s\n' "$RECIPE_VERSION" "$SUITE" "$ARCH" "$PACKAGES" | sha256sum | cut -c1-12)"
-ROOTFS_TAR="$CACHE/rootfs-$SUITE-$ARCH-$KEY.tar"
+ROOTFS_TAR="$CACHE/rootfs-$SUITE-$ARCH-r$RECIPE_VERSION-$KEY.tar"
 DEB_CACHE="$CACHE/debs-$SUITE-$ARCH"
 mkdir -p "$CACHE" "$DEB_CACHE"
 
 # one build at a time per cache dir
 exec 9>"$CACHE/.lock"
 flock 9
+
+# Where the root file system is assembled: a tmpfs when there is one with room,
+# since dpkg syncs every file it writes and that dominates on a real disk.
+BUILD_BASE="${ELFCHECK_BUILD_TMP:-}"
+if [ -z "$BUILD_BASE" ]; then
+    BUILD_BASE="$CACHE"
+    if [ -d /dev/shm ] && [ -w /dev/shm ] && [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] \
+        && [ "$(df -Pk /dev/shm | awk 'NR==2 {print $4}')" -gt $((1024 * 1024)) ]; then
+        BUILD_BASE=/dev/shm
+    fi
+fi
+# build dirs are named after the cache dir, so leftovers of this cache dir's
+# killed builds can be told from another cache dir's running build
+BUILD_PREFIX="elfcheck-rootfs-$(printf '%s' "$CACHE" | sha256sum | cut -c1-8)"
 
 build_rootfs() {
     [ "$(id -u)" -eq 0 ] || die "building the root file system needs root (debootstrap, chroot); run as root or with sudo"
@@ -94,7 +110,7 @@ build_rootfs() {
     local keyring=()
     [ -r /usr/share/keyrings/debian-archive-keyring.gpg ] && keyring=(--keyring=/usr/share/keyrings/debian-archive-keyring.gpg)
 
-    WORK="$(mktemp -d "$CACHE/build.XXXXXX")"
+    WORK="$(mktemp -d "$BUILD_BASE/$BUILD_PREFIX.XXXXXX")"
     local root="$WORK/root"
     trap cleanup EXIT
     trap 'exit 130' INT TERM HUP
@@ -105,9 +121,9 @@ build_rootfs() {
     # shellcheck disable=SC2086
     if ! debootstrap --variant=minbase --arch="$ARCH" "${keyring[@]}" --cache-dir="$DEB_CACHE" \
             --include="$inc" "$SUITE" "$root" ${mirror:+"$mirror"} >"$WORK/debootstrap.log" 2>&1; then
-        tail -n 30 "$WORK/debootstrap.log" >&2
-        [ -f "$root/debootstrap/debootstrap.log" ] && tail -n 30 "$root/debootstrap/debootstrap.log" >&2
-        die "debootstrap failed"
+        cat "$WORK/debootstrap.log" "$root/debootstrap/debootstrap.log" >"$CACHE/last-debootstrap.log" 2>/dev/null || true
+        tail -n 30 "$CACHE/last-debootstrap.log" >&2
+        die "debootstrap failed (full log: $CACHE/last-debootstrap.log)"
     fi
     unmount_under "$root"
 
@@ -148,8 +164,9 @@ EOF
     msg "packing $(du -sh "$root" | cut -f1) into $ROOTFS_TAR ($(elapsed))"
     tar --numeric-owner --one-file-system -C "$root" -cf "$ROOTFS_TAR.partial" .
     mv -f "$ROOTFS_TAR.partial" "$ROOTFS_TAR"
-    # older cached root file systems of other recipes/package sets
-    find "$CACHE" -maxdepth 1 -name "rootfs-$SUITE-$ARCH-*.tar" -not -name "$(basename "$ROOTFS_TAR")" -delete
+    # cached root file systems of older recipes are of no further use (those of
+    # other package sets are kept: switching between them stays fast)
+    find "$CACHE" -maxdepth 1 -name "rootfs-$SUITE-$ARCH-*.tar" -not -name "rootfs-$SUITE-$ARCH-r$RECIPE_VERSION-*.tar" -delete
 }
 
 unmount_under() {
@@ -171,7 +188,7 @@ cleanup() {
 }
 
 # leftovers of a build that was killed
-for stale in "$CACHE"/build.*; do
+for stale in "$BUILD_BASE/$BUILD_PREFIX".* "$CACHE/$BUILD_PREFIX".*; do
     [ -d "$stale" ] || continue
     msg "removing leftover $stale"
     unmount_under "$stale"

@@ -16,7 +16,10 @@ use super::{Context, RuleId};
 use crate::binary::Object;
 use crate::finding::{Finding, Severity};
 
-pub(super) static RULE: RuleId = RuleId { code: "arch-mismatch", severity: Severity::Error };
+pub(super) static RULE: RuleId = RuleId {
+    code: "arch-mismatch",
+    severity: Severity::Error,
+};
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let want = ctx.target.arch.elf_name();
@@ -26,14 +29,28 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
             continue;
         }
         let lambda_arch = ctx.target.arch.lambda_name();
-        let alias = if lambda_arch == want { String::new() } else { format!(" ({want})") };
-        let message = format!("ELF for {} in an {lambda_arch} function{alias}", elf.machine_name());
+        let alias = if lambda_arch == want {
+            String::new()
+        } else {
+            format!(" ({want})")
+        };
+        let message = format!(
+            "ELF for {} in an {lambda_arch} function{alias}",
+            elf.machine_name()
+        );
         let seen = if elf.is_executable() {
             "exec format error".to_string()
         } else {
-            format!("{}: cannot open shared object file: No such file or directory", ctx.package.runtime_path(&entry.path))
+            format!(
+                "{}: cannot open shared object file: No such file or directory",
+                ctx.package.runtime_path(&entry.path)
+            )
         };
         let seen = super::python_abi_mismatch::runtime_error_for(ctx, &entry.path, &seen);
-        out.push(ctx.finding(&RULE, &entry.path, message).runtime_error(seen).fix(ctx.reinstall_hint(&entry.path)));
+        out.push(
+            ctx.finding(&RULE, &entry.path, message)
+                .runtime_error(seen)
+                .fix(ctx.reinstall_hint(&entry.path)),
+        );
     }
 }

@@ -15,32 +15,60 @@ use super::{Context, RuleId};
 use crate::finding::{Finding, Severity};
 use crate::target::Family;
 
-pub(super) static RULE: RuleId = RuleId { code: "bootstrap-script", severity: Severity::Error };
+pub(super) static RULE: RuleId = RuleId {
+    code: "bootstrap-script",
+    severity: Severity::Error,
+};
 
 /// Interpreters every Lambda image has.
 const ALWAYS_PRESENT: [&str; 4] = ["/bin/sh", "/bin/bash", "/usr/bin/bash", "/usr/bin/sh"];
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    let Some(entry) = ctx.package.resolve("bootstrap") else { return };
-    let Some(text) = ctx.package.text(&entry.path) else { return };
-    let Some(first) = text.lines().next().and_then(|l| l.strip_prefix("#!")) else { return };
-    let seen = format!("Runtime.InvalidEntrypoint: fork/exec {}: no such file or directory", ctx.package.runtime_path("bootstrap"));
+    let Some(entry) = ctx.package.resolve("bootstrap") else {
+        return;
+    };
+    let Some(text) = ctx.package.text(&entry.path) else {
+        return;
+    };
+    let Some(first) = text.split('\n').next().and_then(|l| l.strip_prefix("#!")) else {
+        return;
+    };
+    let seen = format!(
+        "Runtime.InvalidEntrypoint: fork/exec {}: no such file or directory",
+        ctx.package.runtime_path("bootstrap")
+    );
     if first.ends_with('\r') {
         out.push(
-            ctx.finding(&RULE, "bootstrap", "script has Windows (CRLF) line ends: the interpreter `#!` names does not exist")
-                .runtime_error(seen)
-                .fix("convert it to LF line ends (`dos2unix bootstrap`)"),
+            ctx.finding(
+                &RULE,
+                "bootstrap",
+                "script has Windows (CRLF) line ends: the interpreter `#!` names does not exist",
+            )
+            .runtime_error(seen)
+            .fix("convert it to LF line ends (`dos2unix bootstrap`)"),
         );
         return;
     }
     let mut words = first.split_whitespace();
-    let Some(interpreter) = words.next() else { return };
-    let program = if interpreter.ends_with("/env") { words.find(|w| !w.starts_with('-')).unwrap_or("") } else { interpreter };
-    let in_package = ctx.package.package_path(program).is_some_and(|p| ctx.package.resolve(&p).is_some());
+    let Some(interpreter) = words.next() else {
+        return;
+    };
+    let program = if interpreter.ends_with("/env") {
+        words.find(|w| !w.starts_with('-')).unwrap_or("")
+    } else {
+        interpreter
+    };
+    let in_package = ctx
+        .package
+        .package_path(program)
+        .is_some_and(|p| ctx.package.resolve(&p).is_some());
     let provided_only = ctx.target.family() == Some(Family::Provided);
     let known = ALWAYS_PRESENT.contains(&program) || matches!(program, "sh" | "bash");
     if provided_only && !known && !in_package {
-        let message = format!("script runs `{program}`, which the {} image does not have", ctx.target.short_name());
+        let message = format!(
+            "script runs `{program}`, which the {} image does not have",
+            ctx.target.short_name()
+        );
         out.push(
             ctx.finding(&RULE, "bootstrap", message)
                 .runtime_error(seen)

@@ -13,11 +13,16 @@ use super::{Context, RuleId};
 use crate::finding::{Finding, Severity};
 use crate::source::Content;
 
-pub(super) static RULE: RuleId = RuleId { code: "corrupt-entry", severity: Severity::Error };
+pub(super) static RULE: RuleId = RuleId {
+    code: "corrupt-entry",
+    severity: Severity::Error,
+};
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for entry in &ctx.package.entries {
-        let Content::Unreadable(why) = &entry.content else { continue };
+        let Content::Unreadable(why) = &entry.content else {
+            continue;
+        };
         out.push(
             ctx.finding(&RULE, &entry.path, format!("cannot be read: {why}"))
                 .runtime_error("Could not unzip uploaded file")

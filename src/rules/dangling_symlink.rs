@@ -14,11 +14,16 @@ use crate::finding::{Finding, Severity};
 use crate::package::join_link;
 use crate::source::EntryKind;
 
-pub(super) static RULE: RuleId = RuleId { code: "dangling-symlink", severity: Severity::Warning };
+pub(super) static RULE: RuleId = RuleId {
+    code: "dangling-symlink",
+    severity: Severity::Warning,
+};
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for entry in &ctx.package.entries {
-        let EntryKind::Symlink { target } = &entry.kind else { continue };
+        let EntryKind::Symlink { target } = &entry.kind else {
+            continue;
+        };
         let inside = if target.starts_with('/') {
             ctx.package.package_path(target)
         } else {
@@ -26,12 +31,17 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
         };
         let problem = match inside {
             None => format!("symlink to `{target}` points outside the package"),
-            Some(p) if ctx.package.resolve(&p).is_none() => format!("symlink to `{target}` dangles: nothing at `{p}`"),
+            Some(p) if ctx.package.resolve(&p).is_none() => {
+                format!("symlink to `{target}` dangles: nothing at `{p}`")
+            }
             Some(_) => continue,
         };
         out.push(
             ctx.finding(&RULE, &entry.path, problem)
-                .runtime_error(format!("{}: No such file or directory", ctx.package.runtime_path(&entry.path)))
+                .runtime_error(format!(
+                    "{}: No such file or directory",
+                    ctx.package.runtime_path(&entry.path)
+                ))
                 .fix("store the file instead of the link, or fix the link target"),
         );
     }

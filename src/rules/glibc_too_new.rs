@@ -21,7 +21,10 @@ use crate::binary::ElfInfo;
 use crate::finding::{Finding, Severity};
 use crate::version::{Version, split_symbol_version};
 
-pub(super) static RULE: RuleId = RuleId { code: "glibc-too-new", severity: Severity::Error };
+pub(super) static RULE: RuleId = RuleId {
+    code: "glibc-too-new",
+    severity: Severity::Error,
+};
 
 /// The glibc version a need stands for, if it is one that can fail.
 pub(crate) fn glibc_need_version(version: &str) -> Option<Version> {
@@ -38,7 +41,9 @@ pub(crate) fn glibc_need_version(version: &str) -> Option<Version> {
 pub(crate) fn newest_glibc_need(elf: &ElfInfo) -> Option<(Version, String, Vec<String>)> {
     let mut best: Option<(Version, String, Vec<String>)> = None;
     for need in elf.version_needs.iter().filter(|n| !n.weak) {
-        let Some(v) = glibc_need_version(&need.version) else { continue };
+        let Some(v) = glibc_need_version(&need.version) else {
+            continue;
+        };
         match &mut best {
             Some((b, _, syms)) if *b == v => syms.extend(need.symbols.iter().cloned()),
             Some((b, _, _)) if *b > v => {}
@@ -54,7 +59,11 @@ pub(crate) fn newest_glibc_need(elf: &ElfInfo) -> Option<(Version, String, Vec<S
 
 fn is_loader(path: &str, elf: &ElfInfo) -> bool {
     let name = crate::package::file_name(path);
-    name.starts_with("ld-linux") || elf.soname.as_deref().is_some_and(|s| s.starts_with("ld-linux"))
+    name.starts_with("ld-linux")
+        || elf
+            .soname
+            .as_deref()
+            .is_some_and(|s| s.starts_with("ld-linux"))
 }
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
@@ -63,18 +72,35 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if elf.is_musl() || is_loader(&entry.path, elf) {
             continue;
         }
-        let Some((need, name, symbols)) = newest_glibc_need(elf) else { continue };
+        let Some((need, name, symbols)) = newest_glibc_need(elf) else {
+            continue;
+        };
         if need <= *have {
             continue;
         }
         let shown: Vec<String> = symbols.iter().take(5).map(|s| format!("`{s}`")).collect();
-        let more = if symbols.len() > 5 { format!(" and {} more", symbols.len() - 5) } else { String::new() };
-        let syms = if shown.is_empty() { String::new() } else { format!(" ({}{more})", shown.join(", ")) };
-        let message = format!("needs `{name}`{syms} but {} has glibc {have}", ctx.target.short_name());
+        let more = if symbols.len() > 5 {
+            format!(" and {} more", symbols.len() - 5)
+        } else {
+            String::new()
+        };
+        let syms = if shown.is_empty() {
+            String::new()
+        } else {
+            format!(" ({}{more})", shown.join(", "))
+        };
+        let message = format!(
+            "needs `{name}`{syms} but {} has glibc {have}",
+            ctx.target.short_name()
+        );
         let seen = format!(
             "version `{name}' not found (required by {})",
             ctx.package.runtime_path(&entry.path)
         );
-        out.push(ctx.finding(&RULE, &entry.path, message).runtime_error(seen).fix(ctx.reinstall_hint(&entry.path)));
+        out.push(
+            ctx.finding(&RULE, &entry.path, message)
+                .runtime_error(seen)
+                .fix(ctx.reinstall_hint(&entry.path)),
+        );
     }
 }

@@ -51,12 +51,17 @@ impl<'a> Context<'a> {
     /// Whether the runtime would load this file at all (false for platform variants it never
     /// selects, such as `prebuilds/darwin-arm64/`).
     pub fn is_loaded(&self, path: &str) -> bool {
-        !matches!(self.placements.get(path), Some(Placement::UnusedVariant { .. }) | Some(Placement::NeverLoaded { .. }))
+        !matches!(
+            self.placements.get(path),
+            Some(Placement::UnusedVariant { .. }) | Some(Placement::NeverLoaded { .. })
+        )
     }
 
     /// Object files the runtime may load.
     pub fn loaded_objects(&self) -> impl Iterator<Item = (&'a Entry, &'a Object)> + '_ {
-        self.package.objects().filter(|(e, _)| self.is_loaded(&e.path))
+        self.package
+            .objects()
+            .filter(|(e, _)| self.is_loaded(&e.path))
     }
 
     /// ELF files that pass every identity rule: the loader rules judge these.
@@ -75,7 +80,10 @@ impl<'a> Context<'a> {
                 let image = crate::hint::build_image(self.target)
                     .map(|i| format!(" (e.g. in the `{i}` image)"))
                     .unwrap_or_default();
-                format!("rebuild it for {}{image}", crate::hint::platform_words(self.target))
+                format!(
+                    "rebuild it for {}{image}",
+                    crate::hint::platform_words(self.target)
+                )
             }
         }
     }
@@ -111,7 +119,10 @@ impl Rule {
             .source
             .lines()
             .take_while(|l| l.starts_with("//!"))
-            .map(|l| l.strip_prefix("//! ").unwrap_or(l.strip_prefix("//!").unwrap_or(l)))
+            .map(|l| {
+                l.strip_prefix("//! ")
+                    .unwrap_or(l.strip_prefix("//!").unwrap_or(l))
+            })
             .collect();
         lines.join("\n").trim().to_string()
     }
@@ -124,7 +135,11 @@ impl Rule {
 
 macro_rules! rule {
     ($module:ident) => {
-        Rule { id: &$module::RULE, source: include_str!(concat!(stringify!($module), ".rs")), check: $module::check }
+        Rule {
+            id: &$module::RULE,
+            source: include_str!(concat!(stringify!($module), ".rs")),
+            check: $module::check,
+        }
     };
 }
 
@@ -177,9 +192,15 @@ mod tests {
         for rule in RULES {
             let code = rule.code();
             assert!(codes.insert(code), "duplicate code {code}");
-            assert!(code.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{code} is not kebab-case");
+            assert!(
+                code.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{code} is not kebab-case"
+            );
             let doc = rule.doc();
-            assert!(doc.lines().count() >= 3, "{code} has too little documentation:\n{doc}");
+            assert!(
+                doc.lines().count() >= 3,
+                "{code} has too little documentation:\n{doc}"
+            );
         }
     }
 }

@@ -14,12 +14,19 @@
 use super::{Context, RuleId};
 use crate::finding::{Finding, Severity};
 
-pub(super) static RULE: RuleId = RuleId { code: "node-abi-mismatch", severity: Severity::Error };
+pub(super) static RULE: RuleId = RuleId {
+    code: "node-abi-mismatch",
+    severity: Severity::Error,
+};
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    let Some(want) = ctx.target.node_abi() else { return };
+    let Some(want) = ctx.target.node_abi() else {
+        return;
+    };
     for (entry, elf) in ctx.native_elfs() {
-        let Some(have) = elf.node_module_version else { continue };
+        let Some(have) = elf.node_module_version else {
+            continue;
+        };
         if elf.napi || have == want {
             continue;
         }
@@ -30,6 +37,10 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let seen = format!(
             "was compiled against a different Node.js version using NODE_MODULE_VERSION {have}. This version of Node.js requires NODE_MODULE_VERSION {want}."
         );
-        out.push(ctx.finding(&RULE, &entry.path, message).runtime_error(seen).fix(ctx.reinstall_hint(&entry.path)));
+        out.push(
+            ctx.finding(&RULE, &entry.path, message)
+                .runtime_error(seen)
+                .fix(ctx.reinstall_hint(&entry.path)),
+        );
     }
 }

@@ -14,7 +14,10 @@ use super::{Context, RuleId};
 use crate::binary::Object;
 use crate::finding::{Finding, Severity};
 
-pub(super) static RULE: RuleId = RuleId { code: "pe-binary", severity: Severity::Error };
+pub(super) static RULE: RuleId = RuleId {
+    code: "pe-binary",
+    severity: Severity::Error,
+};
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for (entry, object) in ctx.loaded_objects() {
@@ -26,7 +29,14 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let message = format!("Windows PE {what} ({})", pe.machine);
         out.push(
             ctx.finding(&RULE, &entry.path, message)
-                .runtime_error(super::python_abi_mismatch::runtime_error_for(ctx, &entry.path, &format!("{}: invalid ELF header", ctx.package.runtime_path(&entry.path))))
+                .runtime_error(super::python_abi_mismatch::runtime_error_for(
+                    ctx,
+                    &entry.path,
+                    &format!(
+                        "{}: invalid ELF header",
+                        ctx.package.runtime_path(&entry.path)
+                    ),
+                ))
                 .fix(ctx.reinstall_hint(&entry.path)),
         );
     }

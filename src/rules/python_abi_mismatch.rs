@@ -17,12 +17,17 @@
 use std::collections::BTreeSet;
 
 use super::{Context, RuleId};
-use crate::binary::{Object, ElfInfo};
+use crate::binary::{ElfInfo, Object};
 use crate::finding::{Finding, Severity};
 use crate::package::{Layout, file_name};
-use crate::python::{ExtTag, expected_tag, imports, layer_python_version, module_name, parse_extension_name};
+use crate::python::{
+    ExtTag, expected_tag, imports, layer_python_version, module_name, parse_extension_name,
+};
 
-pub(super) static RULE: RuleId = RuleId { code: "python-abi-mismatch", severity: Severity::Error };
+pub(super) static RULE: RuleId = RuleId {
+    code: "python-abi-mismatch",
+    severity: Severity::Error,
+};
 
 /// Whether a file is a Python extension module: it exports `PyInit_*`, or its name carries an
 /// interpreter tag.
@@ -33,7 +38,9 @@ fn is_extension(elf: Option<&ElfInfo>, tag: &ExtTag) -> bool {
 /// What Python prints when a file that cannot load would be imported: `No module named ...` when
 /// the target's interpreter skips it by name, else `fallback` (the loader's error).
 pub(crate) fn runtime_error_for(ctx: &Context, path: &str, fallback: &str) -> String {
-    let Some((stem, tag)) = parse_extension_name(file_name(path)) else { return fallback.to_string() };
+    let Some((stem, tag)) = parse_extension_name(file_name(path)) else {
+        return fallback.to_string();
+    };
     let skipped = match ctx.target.python_version() {
         Some(version) => !imports(&tag, version, ctx.target.arch),
         None => {
@@ -41,18 +48,26 @@ pub(crate) fn runtime_error_for(ctx: &Context, path: &str, fallback: &str) -> St
                 || matches!(&tag, ExtTag::CPython { platform, .. } if platform != ctx.target.arch.python_triplet())
         }
     };
-    if skipped { format!("No module named '{}'", module_name(path, stem)) } else { fallback.to_string() }
+    if skipped {
+        format!("No module named '{}'", module_name(path, stem))
+    } else {
+        fallback.to_string()
+    }
 }
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    let Some(version) = ctx.target.python_version() else { return };
+    let Some(version) = ctx.target.python_version() else {
+        return;
+    };
     let arch = ctx.target.arch;
     for (entry, object) in ctx.loaded_objects() {
         let Object::Elf(elf) = object else { continue };
         if !ctx.is_native(elf) || elf.is_musl() {
             continue; // other rules explain why the file cannot load at all
         }
-        let Some((stem, tag)) = parse_extension_name(file_name(&entry.path)) else { continue };
+        let Some((stem, tag)) = parse_extension_name(file_name(&entry.path)) else {
+            continue;
+        };
         if !is_extension(Some(elf), &tag) || imports(&tag, version, arch) {
             continue;
         }
@@ -63,7 +78,11 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
             expected_tag(version, arch)
         );
         let seen = format!("No module named '{}'", module_name(&entry.path, stem));
-        out.push(ctx.finding(&RULE, &entry.path, message).runtime_error(seen).fix(ctx.reinstall_hint(&entry.path)));
+        out.push(
+            ctx.finding(&RULE, &entry.path, message)
+                .runtime_error(seen)
+                .fix(ctx.reinstall_hint(&entry.path)),
+        );
     }
     if ctx.package.layout == Layout::Layer {
         let dirs: BTreeSet<(String, (u32, u32))> = ctx

@@ -11,15 +11,24 @@
 use super::{Context, RuleId};
 use crate::finding::{Finding, Severity};
 
-pub(super) static RULE: RuleId = RuleId { code: "unsafe-path", severity: Severity::Error };
+pub(super) static RULE: RuleId = RuleId {
+    code: "unsafe-path",
+    severity: Severity::Error,
+};
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for entry in &ctx.package.entries {
         let name = entry.path.rsplit("!/").next().unwrap_or(&entry.path);
-        let Some(why) = crate::source::unsafe_name(name) else { continue };
+        let Some(why) = crate::source::unsafe_name(name) else {
+            continue;
+        };
         out.push(
-            ctx.finding(&RULE, &entry.path, format!("entry name has an {why}: it points outside the package"))
-                .fix("rebuild the zip from inside the package directory"),
+            ctx.finding(
+                &RULE,
+                &entry.path,
+                format!("entry name has an {why}: it points outside the package"),
+            )
+            .fix("rebuild the zip from inside the package directory"),
         );
     }
 }

@@ -52,7 +52,9 @@ pub enum Content {
     /// A metadata file kept as text (`RECORD`, `METADATA`, `WHEEL`, `package.json`, `bootstrap`).
     Text(String),
     /// A nested archive whose entries follow in the list, under `path!/`.
-    Archive { entries: usize },
+    Archive {
+        entries: usize,
+    },
     /// A nested archive that was not scanned, and why (too deep, too large, a bomb, corrupt).
     ArchiveRefused(String),
     /// Reading the entry failed (corrupt data, unsupported compression, I/O error).

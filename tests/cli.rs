@@ -1,0 +1,268 @@
+//! The command line as users see it: snapshots of both formats, exit codes, and one-line
+//! errors for bad input.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::Pkg;
+
+fn elfcheck(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_elfcheck"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("elfcheck runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+#[test]
+fn human_report_of_the_bundled_example() {
+    let o = elfcheck(&[
+        "examples/python-built-on-mac.zip",
+        "--runtime",
+        "python3.11",
+        "--color",
+        "never",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    insta::assert_snapshot!(stdout(&o));
+}
+
+#[test]
+fn json_report_of_the_bundled_example() {
+    let o = elfcheck(&[
+        "check",
+        "examples/python-built-on-mac.zip",
+        "-r",
+        "python3.11",
+        "-a",
+        "x86_64",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["version"], 1);
+    insta::assert_snapshot!(stdout(&o));
+}
+
+#[test]
+fn inferred_target_is_printed() {
+    let o = elfcheck(&["examples/custom-runtime.zip", "--color", "never"]);
+    assert_eq!(o.status.code(), Some(1));
+    insta::assert_snapshot!(stdout(&o));
+}
+
+#[test]
+fn clean_package_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = Pkg::new()
+        .fixture("lib/libhello.so", "x86_64/libhello.so")
+        .file(
+            "lambda_function.py",
+            "def lambda_handler(e, c):\n    return 1\n",
+            0o644,
+        )
+        .write_zip(dir.path(), "clean.zip");
+    let o = elfcheck(&[
+        zip.to_str().unwrap(),
+        "--runtime",
+        "python3.12",
+        "--color",
+        "never",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(
+        stdout(&o).ends_with("0 errors, 0 warnings, 0 infos in 1 input (1 native binary)\n"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn fail_on_warning_turns_warnings_into_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = Pkg::new()
+        .symlink("lib/libz.so", "libz.so.1")
+        .write_zip(dir.path(), "w.zip");
+    let zip = zip.to_str().unwrap();
+    assert_eq!(elfcheck(&[zip, "-r", "python3.12"]).status.code(), Some(0));
+    assert_eq!(
+        elfcheck(&[zip, "-r", "python3.12", "--fail-on", "warning"])
+            .status
+            .code(),
+        Some(1)
+    );
+}
+
+#[test]
+fn color_follows_the_flag_and_no_color() {
+    let args = ["examples/custom-runtime.zip", "--color", "always"];
+    assert!(stdout(&elfcheck(&args)).contains("\u{1b}["));
+    let o = Command::new(env!("CARGO_BIN_EXE_elfcheck"))
+        .args(["examples/custom-runtime.zip"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!stdout(&o).contains("\u{1b}["));
+}
+
+#[test]
+fn missing_file_is_exit_2_naming_the_file() {
+    let o = elfcheck(&["does-not-exist.zip"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "elfcheck: does-not-exist.zip: no such file or directory\n"
+    );
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn a_file_that_is_not_a_zip_is_exit_2() {
+    let o = elfcheck(&["testdata/bin/x86_64/libhello.so"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with("elfcheck: testdata/bin/x86_64/libhello.so: not a readable zip archive"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
+fn truncated_zip_is_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/python-built-on-mac.zip"),
+    )
+    .unwrap();
+    let path = dir.path().join("cut.zip");
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let o = elfcheck(&[path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("cut.zip: not a readable zip archive"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn random_bytes_as_zip_never_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/python-built-on-mac.zip"),
+    )
+    .unwrap();
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    for round in 0..40 {
+        let mut bytes = good.clone();
+        for _ in 0..(1 + round * 3) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let i = (state as usize) % bytes.len();
+            bytes[i] ^= (state >> 32) as u8 | 1;
+        }
+        let path = dir.path().join(format!("fuzz{round}.zip"));
+        std::fs::write(&path, &bytes).unwrap();
+        let o = elfcheck(&[path.to_str().unwrap(), "-r", "python3.11"]);
+        let code = o.status.code();
+        assert!(
+            matches!(code, Some(0..=2)),
+            "round {round}: exit {code:?}\n{}",
+            stderr(&o)
+        );
+        assert!(
+            !stderr(&o).contains("panicked"),
+            "round {round}: {}",
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
+fn unknown_runtime_lists_the_known_ones() {
+    let o = elfcheck(&["examples/custom-runtime.zip", "--runtime", "python2.7"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("unknown runtime `python2.7`") && err.contains("provided.al2023"),
+        "{err}"
+    );
+}
+
+#[test]
+fn usage_errors_are_exit_2() {
+    assert_eq!(elfcheck(&[]).status.code(), Some(2));
+    assert_eq!(
+        elfcheck(&["x.zip", "--arch", "mips"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        elfcheck(&["x.zip", "--format", "xml"]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn runtimes_table() {
+    let o = elfcheck(&["runtimes"]);
+    assert_eq!(o.status.code(), Some(0));
+    insta::assert_snapshot!(stdout(&o));
+}
+
+#[test]
+fn explain_prints_the_rule_documentation() {
+    let o = elfcheck(&["explain", "glibc-too-new"]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = stdout(&o);
+    assert!(
+        text.starts_with("glibc-too-new (error by default)"),
+        "{text}"
+    );
+    assert!(text.contains("GLIBC_2.28' not found"), "{text}");
+    let unknown = elfcheck(&["explain", "no-such-code"]);
+    assert_eq!(unknown.status.code(), Some(2));
+}
+
+#[test]
+fn explain_covers_every_code() {
+    for rule in elfcheck::rules::RULES {
+        let o = elfcheck(&["explain", rule.code()]);
+        assert_eq!(o.status.code(), Some(0), "{}", rule.code());
+        assert!(
+            stdout(&o).contains("Fix"),
+            "{} has no fix section",
+            rule.code()
+        );
+    }
+}
+
+#[test]
+fn broken_pipe_is_not_an_error() {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_elfcheck"))
+        .args(["runtimes"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away before anything is written
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+}
