@@ -12,6 +12,7 @@ import json
 import os
 import platform
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -35,7 +36,9 @@ class Cmd:
         self.floor = floor  # key of the floor command this one is compared with
         self.rss = rss  # measure peak RSS
         self.json_out = json_out  # stdout is elfcheck's JSON report
-        self.times = []
+        self.times = []  # wall seconds
+        self.cpu = []  # user + system seconds of the process tree
+        self.last_cpu = 0.0
         self.rss_kb = None
         self.note = ""
 
@@ -69,12 +72,19 @@ def commands(a):
     ]
 
 
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def run_once(cmd, capture=False):
+    c0 = children_cpu()
     t0 = time.perf_counter()
     p = subprocess.run(cmd.argv, stdin=subprocess.DEVNULL,
                        stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
                        stderr=subprocess.PIPE)
     dt = time.perf_counter() - t0
+    cmd.last_cpu = children_cpu() - c0
     if p.returncode not in cmd.ok_codes:
         sys.stderr.write(p.stderr.decode(errors="replace"))
         sys.exit(f"bench: `{' '.join(cmd.argv)}` exited {p.returncode} "
@@ -132,6 +142,7 @@ def main():
     cmds = commands(a)
     by = {c.key: c for c in cmds}
 
+    load_before = os.getloadavg()
     # Warm-up: one run of each puts the zips and the big/ tree in the page
     # cache (and checks exit codes and elfcheck's JSON).
     print("warm-up ...", file=sys.stderr)
@@ -147,7 +158,9 @@ def main():
         for c in cmds:
             dt, _ = run_once(c)
             c.times.append(dt)
+            c.cpu.append(c.last_cpu)
 
+    load_after = os.getloadavg()
     print("peak RSS ...", file=sys.stderr)
     for c in cmds:
         if c.rss:
@@ -165,22 +178,27 @@ def main():
     out(f"- CPU: {cpu_model()}")
     out(f"- elfcheck commit: {a.commit}")
     out(f"- rounds: {a.rounds} (interleaved, after one warm-up run of each; inputs in the page cache)")
+    out(f"- load average (1 min) before / after the rounds: {load_before[0]:.2f} / "
+        f"{load_after[0]:.2f} (well above 0 means other work shared the CPUs: trust the "
+        f"CPU column and min more than the medians)")
     if a.corpus_stats and os.path.exists(a.corpus_stats):
         with open(a.corpus_stats) as f:
             for line in f.read().strip().splitlines():
                 out(f"- corpus: `{line}`")
     out("")
-    out("| command | median s | min s | max s | median / floor (2 threads, same zip) | peak RSS MB |")
-    out("|---|---:|---:|---:|---:|---:|")
+    out("| command | median s | min s | max s | median / floor (2 threads, same zip) "
+        "| peak RSS MB | median CPU s |")
+    out("|---|---:|---:|---:|---:|---:|---:|")
     for c in cmds:
         ratio = f"{med[c.key] / med[c.floor]:.2f}" if c.floor else "n/a"
         rss = f"{c.rss_kb * 1024 / MB:.1f}" if c.rss_kb is not None else ""
         out(f"| `{c.label}` | {fmt_s(med[c.key])} | {fmt_s(min(c.times))} | "
-            f"{fmt_s(max(c.times))} | {ratio} | {rss} |")
+            f"{fmt_s(max(c.times))} | {ratio} | {rss} | {fmt_s(statistics.median(c.cpu))} |")
     out("")
     out("elfcheck command: `elfcheck check --runtime python3.12 --arch x86_64 --format json FILE "
         "> /dev/null`; the big/ directory is big.zip unpacked with `unzip -q`, so its floor "
-        "is big.zip's. RSS from `/usr/bin/time -v` (1 MB = 10^6 bytes).")
+        "is big.zip's. Wall times are medians of the rounds; CPU = user + system time. "
+        "RSS from `/usr/bin/time -v` (1 MB = 10^6 bytes).")
     out("")
 
     checks = []

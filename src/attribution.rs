@@ -24,17 +24,9 @@ fn attribute_python(pkg: &mut Package) {
     for dist_info in dist_infos {
         let metadata = pkg.text(&format!("{dist_info}/METADATA")).unwrap_or("");
         let wheel = pkg.text(&format!("{dist_info}/WHEEL")).unwrap_or("");
-        let (name, version) =
-            parse_metadata(metadata).unwrap_or_else(|| name_from_dist_info(&dist_info));
-        let wheel_tags = wheel
-            .lines()
-            .filter_map(|l| l.strip_prefix("Tag:"))
-            .map(|t| t.trim().to_string())
-            .collect();
-        let record = pkg
-            .text(&format!("{dist_info}/RECORD"))
-            .unwrap_or("")
-            .to_string();
+        let (name, version) = parse_metadata(metadata).unwrap_or_else(|| name_from_dist_info(&dist_info));
+        let wheel_tags = wheel.lines().filter_map(|l| l.strip_prefix("Tag:")).map(|t| t.trim().to_string()).collect();
+        let record = pkg.text(&format!("{dist_info}/RECORD")).unwrap_or("").to_string();
         let dist = pkg.add_distribution(Distribution {
             ecosystem: Ecosystem::Python,
             name,
@@ -128,18 +120,11 @@ fn attribute_node(pkg: &mut Package) {
         let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
             continue;
         };
-        let name = json["name"]
-            .as_str()
-            .map(str::to_string)
-            .unwrap_or_else(|| node_name_from_dir(&dir));
+        let name = json["name"].as_str().map(str::to_string).unwrap_or_else(|| node_name_from_dir(&dir));
         let strings = |key: &str| -> Vec<String> {
             json[key]
                 .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|v| v.as_str().map(str::to_string))
-                        .collect()
-                })
+                .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
                 .unwrap_or_default()
         };
         let d = pkg.add_distribution(Distribution {
@@ -202,24 +187,16 @@ mod tests {
     #[test]
     fn record_paths() {
         assert_eq!(record_path("a/b.so,sha256=x,12").as_deref(), Some("a/b.so"));
-        assert_eq!(
-            record_path("\"a,b.so\",sha256=x,12").as_deref(),
-            Some("a,b.so")
-        );
+        assert_eq!(record_path("\"a,b.so\",sha256=x,12").as_deref(), Some("a,b.so"));
         assert_eq!(record_path(""), None);
     }
 
     #[test]
     fn node_dirs() {
         assert!(is_node_package_dir("node_modules/sharp"));
-        assert!(is_node_package_dir(
-            "nodejs/node_modules/@img/sharp-linux-x64"
-        ));
+        assert!(is_node_package_dir("nodejs/node_modules/@img/sharp-linux-x64"));
         assert!(!is_node_package_dir("node_modules/sharp/lib"));
         assert!(!is_node_package_dir("node_modules/@img"));
-        assert_eq!(
-            node_name_from_dir("node_modules/@img/sharp-linux-x64"),
-            "@img/sharp-linux-x64"
-        );
+        assert_eq!(node_name_from_dir("node_modules/@img/sharp-linux-x64"), "@img/sharp-linux-x64");
     }
 }

@@ -58,12 +58,8 @@ impl Sniffed {
 }
 
 pub fn sniff(head: &[u8]) -> Option<Sniffed> {
-    const MACHO_MAGICS: [[u8; 4]; 4] = [
-        [0xfe, 0xed, 0xfa, 0xce],
-        [0xce, 0xfa, 0xed, 0xfe],
-        [0xfe, 0xed, 0xfa, 0xcf],
-        [0xcf, 0xfa, 0xed, 0xfe],
-    ];
+    const MACHO_MAGICS: [[u8; 4]; 4] =
+        [[0xfe, 0xed, 0xfa, 0xce], [0xce, 0xfa, 0xed, 0xfe], [0xfe, 0xed, 0xfa, 0xcf], [0xcf, 0xfa, 0xed, 0xfe]];
     if head.starts_with(b"\x7fELF") {
         return Some(Sniffed::Elf);
     }
@@ -71,9 +67,7 @@ pub fn sniff(head: &[u8]) -> Option<Sniffed> {
         return Some(Sniffed::MachO);
     }
     if head.starts_with(&[0xca, 0xfe, 0xba, 0xbe]) || head.starts_with(&[0xca, 0xfe, 0xba, 0xbf]) {
-        let n = head
-            .get(4..8)
-            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+        let n = head.get(4..8).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
         return match n {
             Some(n) if (1..45).contains(&n) => Some(Sniffed::FatMachO),
             _ => None,
@@ -178,10 +172,8 @@ impl ElfInfo {
     }
 
     pub fn is_musl(&self) -> bool {
-        let musl_name =
-            |n: &str| n.contains("ld-musl-") || n.starts_with("libc.musl-") || n == "libc.so";
-        self.interpreter.as_deref().is_some_and(musl_name)
-            || self.needed.iter().any(|n| musl_name(n))
+        let musl_name = |n: &str| n.contains("ld-musl-") || n.starts_with("libc.musl-") || n == "libc.so";
+        self.interpreter.as_deref().is_some_and(musl_name) || self.needed.iter().any(|n| musl_name(n))
     }
 
     pub fn is_executable(&self) -> bool {
@@ -250,10 +242,7 @@ pub fn classify(kind: Sniffed, bytes: &[u8]) -> Option<Object> {
         return None;
     }
     if bytes.len() < 16 {
-        return Some(Object::Unparseable {
-            claimed,
-            reason: format!("file is only {} bytes", bytes.len()),
-        });
+        return Some(Object::Unparseable { claimed, reason: format!("file is only {} bytes", bytes.len()) });
     }
     // goblin is defensive but not proven against every hostile input: a panic is a finding too.
     IN_PARSER.with(|p| p.set(true));
@@ -266,10 +255,7 @@ pub fn classify(kind: Sniffed, bytes: &[u8]) -> Option<Object> {
     Some(match parsed {
         Ok(Ok(object)) => object,
         Ok(Err(reason)) => Object::Unparseable { claimed, reason },
-        Err(_) => Object::Unparseable {
-            claimed,
-            reason: "the parser failed on this file".into(),
-        },
+        Err(_) => Object::Unparseable { claimed, reason: "the parser failed on this file".into() },
     })
 }
 
@@ -298,24 +284,15 @@ fn has_pe_signature(bytes: &[u8]) -> bool {
 
 fn parse_elf(bytes: &[u8]) -> Result<ElfInfo, String> {
     let header = Elf::parse_header(bytes).map_err(|e| e.to_string())?;
-    let bits = if header.e_ident[4] == ELFCLASS32 {
-        32
-    } else {
-        64
-    };
+    let bits = if header.e_ident[4] == ELFCLASS32 { 32 } else { 64 };
     let big_endian = header.e_ident[5] == ELFDATA2MSB;
     let elf = Elf::parse(bytes).map_err(|e| describe_goblin_error(&e))?;
 
-    let pie = elf.dynamic.as_ref().is_some_and(|d| {
-        d.dyns
-            .iter()
-            .any(|d| d.d_tag == DT_FLAGS_1 && d.d_val & DF_1_PIE != 0)
-    });
+    let pie =
+        elf.dynamic.as_ref().is_some_and(|d| d.dyns.iter().any(|d| d.d_tag == DT_FLAGS_1 && d.d_val & DF_1_PIE != 0));
     let kind = match elf.header.e_type {
         ET_EXEC => ElfKind::Executable,
-        ET_DYN if pie || (elf.interpreter.is_some() && elf.soname.is_none()) => {
-            ElfKind::PieExecutable
-        }
+        ET_DYN if pie || (elf.interpreter.is_some() && elf.soname.is_none()) => ElfKind::PieExecutable,
         ET_DYN => ElfKind::SharedObject,
         goblin::elf::header::ET_REL => ElfKind::Relocatable,
         _ => ElfKind::Other,
@@ -372,24 +349,11 @@ fn version_needs(bytes: &[u8], elf: &Elf) -> Vec<VersionNeed> {
         sh_info: count as u32,
         ..SectionHeader::default()
     };
-    let container = if elf.is_64 {
-        goblin::container::Container::Big
-    } else {
-        goblin::container::Container::Little
-    };
-    let endian = if elf.little_endian {
-        goblin::container::Endian::Little
-    } else {
-        goblin::container::Endian::Big
-    };
+    let container = if elf.is_64 { goblin::container::Container::Big } else { goblin::container::Container::Little };
+    let endian = if elf.little_endian { goblin::container::Endian::Little } else { goblin::container::Endian::Big };
     let ctx = goblin::container::Ctx::new(container, endian);
     let rest = (bytes.len() as u64).saturating_sub(info.verneed);
-    let need_shdr = [section(
-        SHT_GNU_VERNEED,
-        info.verneed,
-        rest,
-        info.verneednum,
-    )];
+    let need_shdr = [section(SHT_GNU_VERNEED, info.verneed, rest, info.verneednum)];
     let Ok(Some(verneed)) = VerneedSection::parse(bytes, &need_shdr, ctx) else {
         return Vec::new();
     };
@@ -397,11 +361,7 @@ fn version_needs(bytes: &[u8], elf: &Elf) -> Vec<VersionNeed> {
     // vna_other -> (library, version, weak)
     let mut needs: Vec<(u16, VersionNeed)> = Vec::new();
     for need in verneed.iter().take(4096) {
-        let library = elf
-            .dynstrtab
-            .get_at(need.vn_file)
-            .unwrap_or("?")
-            .to_string();
+        let library = elf.dynstrtab.get_at(need.vn_file).unwrap_or("?").to_string();
         for aux in need.iter().take(4096) {
             let Some(version) = elf.dynstrtab.get_at(aux.vna_name) else {
                 continue;
@@ -470,11 +430,7 @@ fn fat_info(fat: &MultiArch) -> Result<MachOInfo, String> {
             file_type = Some(macho_file_type(m.header.filetype));
         }
     }
-    Ok(MachOInfo {
-        arches: names,
-        fat: true,
-        file_type: file_type.unwrap_or_else(|| "file".into()),
-    })
+    Ok(MachOInfo { arches: names, fat: true, file_type: file_type.unwrap_or_else(|| "file".into()) })
 }
 
 fn macho_cpu_name(cputype: u32, cpusubtype: u32) -> String {
@@ -521,19 +477,12 @@ fn parse_pe(bytes: &[u8]) -> Result<PeInfo, String> {
         .and_then(|oh| oh.data_directories.get_clr_runtime_header().copied())
         .is_some_and(|dd| dd.virtual_address != 0 && dd.size != 0)
         && clr_is_il_only(&pe, bytes);
-    Ok(PeInfo {
-        machine,
-        dll: pe.is_lib,
-        managed,
-    })
+    Ok(PeInfo { machine, dll: pe.is_lib, managed })
 }
 
 /// Reads the `Flags` of the CLR header (COMIMAGE_FLAGS_ILONLY = 1).
 fn clr_is_il_only(pe: &goblin::pe::PE, bytes: &[u8]) -> bool {
-    let Some(dd) = pe
-        .header
-        .optional_header
-        .and_then(|oh| oh.data_directories.get_clr_runtime_header().copied())
+    let Some(dd) = pe.header.optional_header.and_then(|oh| oh.data_directories.get_clr_runtime_header().copied())
     else {
         return false;
     };
@@ -555,11 +504,7 @@ fn clr_is_il_only(pe: &goblin::pe::PE, bytes: &[u8]) -> bool {
 fn describe_goblin_error(e: &goblin::error::Error) -> String {
     let s = e.to_string();
     // goblin's messages are long and sometimes multi-line; keep the first line.
-    s.lines()
-        .next()
-        .unwrap_or("malformed file")
-        .trim()
-        .to_string()
+    s.lines().next().unwrap_or("malformed file").trim().to_string()
 }
 
 #[cfg(test)]
@@ -585,10 +530,7 @@ mod tests {
     #[test]
     fn short_elf_is_unparseable() {
         let short = b"\x7fELF\x02\x01\x01\0\0\0";
-        assert!(matches!(
-            classify(Sniffed::Elf, short),
-            Some(Object::Unparseable { .. })
-        ));
+        assert!(matches!(classify(Sniffed::Elf, short), Some(Object::Unparseable { .. })));
     }
 
     #[test]

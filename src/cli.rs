@@ -38,6 +38,11 @@ pub enum Command {
         /// A finding code such as `glibc-too-new`; without one, list every code.
         code: Option<String>,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -64,9 +69,23 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub output: OutputArgs,
 
-    /// Exit with 1 when a finding at or above this severity is reported.
-    #[arg(long, value_name = "LEVEL", default_value = "error", value_parser = parse_severity)]
-    pub fail_on: Severity,
+    /// Exit with 1 when a finding at or above this severity is reported [default: error].
+    #[arg(long, value_name = "LEVEL", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
+
+    /// Read settings from this file instead of the `elfcheck.toml` found beside the first input
+    /// (or in a parent directory up to the repository root).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore any `elfcheck.toml`.
+    #[arg(long)]
+    pub no_config: bool,
+
+    /// Do not read the runtime and architecture from a SAM `template.yaml` or `serverless.yml`
+    /// beside the package.
+    #[arg(long)]
+    pub no_template: bool,
 }
 
 #[derive(Debug, Args)]

@@ -27,9 +27,6 @@ impl Error {
             std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
             _ => e.to_string(),
         };
-        Error::Input {
-            path: path.to_path_buf(),
-            cause,
-        }
+        Error::Input { path: path.to_path_buf(), cause }
     }
 }

@@ -30,9 +30,7 @@ impl FromStr for Severity {
             "info" => Ok(Severity::Info),
             "warning" | "warn" => Ok(Severity::Warning),
             "error" => Ok(Severity::Error),
-            _ => Err(format!(
-                "unknown severity `{s}` (expected error, warning or info)"
-            )),
+            _ => Err(format!("unknown severity `{s}` (expected error, warning or info)")),
         }
     }
 }
@@ -60,12 +58,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(
-        code: &'static str,
-        severity: Severity,
-        path: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn new(code: &'static str, severity: Severity, path: impl Into<String>, message: impl Into<String>) -> Self {
         Finding {
             code,
             severity,

@@ -9,16 +9,8 @@ use crate::target::{Arch, Target};
 pub fn pip_platform_tags(target: &Target) -> Vec<String> {
     let cpu = target.arch.elf_name();
     let glibc = &target.os().glibc;
-    let max_minor = glibc
-        .to_string()
-        .split('.')
-        .nth(1)
-        .and_then(|m| m.parse::<u32>().ok())
-        .unwrap_or(17);
-    let mut tags: Vec<String> = (17..=max_minor.max(17))
-        .rev()
-        .map(|m| format!("manylinux_2_{m}_{cpu}"))
-        .collect();
+    let max_minor = glibc.to_string().split('.').nth(1).and_then(|m| m.parse::<u32>().ok()).unwrap_or(17);
+    let mut tags: Vec<String> = (17..=max_minor.max(17)).rev().map(|m| format!("manylinux_2_{m}_{cpu}")).collect();
     tags.push(format!("manylinux2014_{cpu}"));
     tags
 }
@@ -32,21 +24,14 @@ fn python_version(target: &Target) -> Option<String> {
 /// that holds the `.dist-info`.
 pub fn site_dir(dist: &Distribution) -> String {
     let dir = parent(&dist.root);
-    if dir.is_empty() {
-        ".".to_string()
-    } else {
-        dir.to_string()
-    }
+    if dir.is_empty() { ".".to_string() } else { dir.to_string() }
 }
 
 /// The pip command that installs the same version of `dist` built for the target.
 pub fn pip_command(dist: &Distribution, target: &Target, target_dir: &str) -> Option<String> {
     let version = dist.version.as_deref()?;
     let py = python_version(target)?;
-    let platforms: Vec<String> = pip_platform_tags(target)
-        .into_iter()
-        .map(|t| format!("--platform {t}"))
-        .collect();
+    let platforms: Vec<String> = pip_platform_tags(target).into_iter().map(|t| format!("--platform {t}")).collect();
     Some(format!(
         "pip install --no-deps --only-binary=:all: --implementation cp --python-version {py} {} --target {target_dir} '{}=={version}'",
         platforms.join(" "),
@@ -62,29 +47,17 @@ fn npm_cpu(arch: Arch) -> &'static str {
 /// For an npm platform package (`@img/sharp-darwin-arm64`), the sibling for the target
 /// (`@img/sharp-linux-x64`), by the naming convention these packages share.
 pub fn npm_target_variant(name: &str, arch: Arch) -> Option<String> {
-    const OSES: [&str; 6] = [
-        "darwin",
-        "win32",
-        "linux",
-        "linuxmusl",
-        "freebsd",
-        "android",
-    ];
+    const OSES: [&str; 6] = ["darwin", "win32", "linux", "linuxmusl", "freebsd", "android"];
     const CPUS: [&str; 6] = ["arm64", "x64", "ia32", "arm", "s390x", "ppc64"];
     for os in OSES {
         for cpu in CPUS {
             let pattern = format!("{os}-{cpu}");
             if let Some(idx) = name.rfind(&pattern) {
                 let end = idx + pattern.len();
-                let boundary_ok = name[..idx].ends_with(['-', '/'])
-                    && (end == name.len() || name[end..].starts_with('-'));
+                let boundary_ok =
+                    name[..idx].ends_with(['-', '/']) && (end == name.len() || name[end..].starts_with('-'));
                 if boundary_ok {
-                    return Some(format!(
-                        "{}linux-{}{}",
-                        &name[..idx],
-                        npm_cpu(arch),
-                        &name[end..]
-                    ));
+                    return Some(format!("{}linux-{}{}", &name[..idx], npm_cpu(arch), &name[end..]));
                 }
             }
         }
@@ -98,10 +71,7 @@ pub fn npm_command(dist: &Distribution, target: &Target) -> String {
         Some(v) => format!("{name}@{v}"),
         None => name,
     };
-    format!(
-        "npm install --os=linux --cpu={} --libc=glibc {spec}",
-        npm_cpu(target.arch)
-    )
+    format!("npm install --os=linux --cpu={} --libc=glibc {spec}", npm_cpu(target.arch))
 }
 
 /// The one fix line for a distribution whose binaries do not work on the target.
@@ -109,35 +79,21 @@ pub fn reinstall(dist: &Distribution, target: &Target) -> String {
     match dist.ecosystem {
         Ecosystem::Python => match pip_command(dist, target, &site_dir(dist)) {
             Some(cmd) => format!("reinstall `{}` for the target: {cmd}", dist.label()),
-            None => format!(
-                "reinstall `{}` from a wheel built for {}",
-                dist.label(),
-                platform_words(target)
-            ),
+            None => format!("reinstall `{}` from a wheel built for {}", dist.label(), platform_words(target)),
         },
-        Ecosystem::Node => format!(
-            "install the package built for the target: {}",
-            npm_command(dist, target)
-        ),
+        Ecosystem::Node => format!("install the package built for the target: {}", npm_command(dist, target)),
     }
 }
 
 /// `Linux x86_64 with glibc 2.26 or older`
 pub fn platform_words(target: &Target) -> String {
-    format!(
-        "Linux {} with glibc {} or older",
-        target.arch,
-        target.os().glibc
-    )
+    format!("Linux {} with glibc {} or older", target.arch, target.os().glibc)
 }
 
 /// A SAM build image that matches the target, for rebuilding from source.
 pub fn build_image(target: &Target) -> Option<String> {
     let runtime = target.runtime?;
-    Some(format!(
-        "public.ecr.aws/sam/build-{}:latest-{}",
-        runtime.id, target.arch
-    ))
+    Some(format!("public.ecr.aws/sam/build-{}:latest-{}", runtime.id, target.arch))
 }
 
 #[cfg(test)]
@@ -164,10 +120,7 @@ mod tests {
             npm_target_variant("@img/sharp-libvips-darwin-arm64", Arch::Arm64).as_deref(),
             Some("@img/sharp-libvips-linux-arm64")
         );
-        assert_eq!(
-            npm_target_variant("@esbuild/win32-x64", Arch::X86_64).as_deref(),
-            Some("@esbuild/linux-x64")
-        );
+        assert_eq!(npm_target_variant("@esbuild/win32-x64", Arch::X86_64).as_deref(), Some("@esbuild/linux-x64"));
         assert_eq!(npm_target_variant("sharp", Arch::X86_64), None);
     }
 }

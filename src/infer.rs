@@ -27,25 +27,13 @@ pub fn guess_runtime(pkg: &Package) -> Option<Guess> {
     };
     for e in &pkg.entries {
         if let Some(v) = layer_python_version(&e.path) {
-            vote(
-                v,
-                format!("layer directory `python/lib/python{}.{}`", v.0, v.1),
-            );
+            vote(v, format!("layer directory `python/lib/python{}.{}`", v.0, v.1));
         }
-        if let Some((_, ExtTag::CPython { major, minor, .. })) =
-            parse_extension_name(file_name(&e.path))
-        {
-            vote(
-                (major, minor),
-                format!("extension tag `cpython-{major}{minor}` of `{}`", e.path),
-            );
+        if let Some((_, ExtTag::CPython { major, minor, .. })) = parse_extension_name(file_name(&e.path)) {
+            vote((major, minor), format!("extension tag `cpython-{major}{minor}` of `{}`", e.path));
         }
     }
-    for d in pkg
-        .distributions
-        .iter()
-        .filter(|d| d.ecosystem == Ecosystem::Python)
-    {
+    for d in pkg.distributions.iter().filter(|d| d.ecosystem == Ecosystem::Python) {
         for tag in &d.wheel_tags {
             let Some(py) = tag.split('-').next().and_then(|p| p.strip_prefix("cp3")) else {
                 continue;
@@ -58,10 +46,7 @@ pub fn guess_runtime(pkg: &Package) -> Option<Guess> {
     if let Some(((major, minor), (_, why))) = python.into_iter().max_by_key(|(_, (n, _))| *n) {
         let id = format!("python{major}.{minor}");
         if table().runtime(&id).is_some() {
-            return Some(Guess {
-                runtime: Some(id),
-                reason: why,
-            });
+            return Some(Guess { runtime: Some(id), reason: why });
         }
     }
     for (e, o) in pkg.objects() {
@@ -70,27 +55,14 @@ pub fn guess_runtime(pkg: &Package) -> Option<Guess> {
             && let Some(r) = table().runtime.iter().find(|r| r.node_abi == Some(abi))
         {
             let reason = format!("addon `{}` built for NODE_MODULE_VERSION {abi}", e.path);
-            return Some(Guess {
-                runtime: Some(r.id.clone()),
-                reason,
-            });
+            return Some(Guess { runtime: Some(r.id.clone()), reason });
         }
     }
-    if pkg
-        .entries
-        .iter()
-        .any(|e| e.path.starts_with("node_modules/") || e.path.starts_with("nodejs/node_modules/"))
-    {
-        return Some(Guess {
-            runtime: None,
-            reason: "a Node.js package (`node_modules`)".into(),
-        });
+    if pkg.entries.iter().any(|e| e.path.starts_with("node_modules/") || e.path.starts_with("nodejs/node_modules/")) {
+        return Some(Guess { runtime: None, reason: "a Node.js package (`node_modules`)".into() });
     }
     if pkg.contains("bootstrap") {
-        return Some(Guess {
-            runtime: None,
-            reason: "a custom runtime (`bootstrap`)".into(),
-        });
+        return Some(Guess { runtime: None, reason: "a custom runtime (`bootstrap`)".into() });
     }
     None
 }

@@ -6,6 +6,7 @@
 
 pub mod attribution;
 pub mod binary;
+pub mod config;
 pub mod error;
 pub mod finding;
 pub mod hint;
@@ -18,6 +19,7 @@ pub mod report;
 pub mod rules;
 pub mod source;
 pub mod target;
+pub mod template;
 pub mod version;
 
 use std::path::{Path, PathBuf};
@@ -36,6 +38,11 @@ pub struct Options {
     /// The function's CPU; x86_64 when `None`, as in Lambda.
     pub arch: Option<Arch>,
     pub limits: source::Limits,
+    /// Severity overrides and ignores from `elfcheck.toml`.
+    pub policy: config::Policy,
+    /// Read the target from a SAM `template.yaml` or `serverless.yml` beside each input when
+    /// `runtime` / `arch` are not given.
+    pub from_templates: bool,
 }
 
 /// The target an input was judged against, and what was assumed to get it.
@@ -72,6 +79,8 @@ pub struct InputReport {
     pub target: TargetSummary,
     pub entries: usize,
     pub binaries: usize,
+    /// Findings dropped by ignores in `elfcheck.toml`.
+    pub ignored: usize,
     pub packages: Vec<PackageSummary>,
 }
 
@@ -83,10 +92,7 @@ pub struct Report {
 
 impl Report {
     pub fn count(&self, severity: Severity) -> usize {
-        self.findings
-            .iter()
-            .filter(|f| f.severity == severity)
-            .count()
+        self.findings.iter().filter(|f| f.severity == severity).count()
     }
 
     /// Whether any finding is at or above `level`.
@@ -97,18 +103,13 @@ impl Report {
 
 /// Checks every input against the target and returns one report.
 pub fn scan(inputs: &[PathBuf], options: &Options) -> Result<Report, Error> {
-    let mut report = Report {
-        inputs: Vec::new(),
-        findings: Vec::new(),
-    };
+    let mut report = Report { inputs: Vec::new(), findings: Vec::new() };
     for input in inputs {
         let (summary, findings) = scan_one(input, options)?;
         report.inputs.push(summary);
         report.findings.extend(findings);
     }
-    report
-        .findings
-        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    report.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok(report)
 }
 
@@ -116,8 +117,9 @@ pub fn scan(inputs: &[PathBuf], options: &Options) -> Result<Report, Error> {
 pub fn scan_one(input: &Path, options: &Options) -> Result<(InputReport, Vec<Finding>), Error> {
     let contents = source::read(input, &options.limits)?;
     let pkg = package::Package::new(contents.entries, contents.zipped_size);
-    let (target, assumed) = resolve_target(&pkg, options)?;
-    let findings = check_package(&pkg, &target, &input.display().to_string());
+    let (target, assumed) = resolve_target(input, &pkg, options)?;
+    let mut findings = check_package(&pkg, &target, &input.display().to_string());
+    let ignored = options.policy.apply(&mut findings);
     let summary = InputReport {
         input: input.display().to_string(),
         layout: pkg.layout,
@@ -130,6 +132,7 @@ pub fn scan_one(input: &Path, options: &Options) -> Result<(InputReport, Vec<Fin
         },
         entries: pkg.entries.len(),
         binaries: pkg.objects().count(),
+        ignored,
         packages: package_summaries(&pkg, &target, &findings),
     };
     Ok((summary, findings))
@@ -138,11 +141,7 @@ pub fn scan_one(input: &Path, options: &Options) -> Result<(InputReport, Vec<Fin
 /// Runs every rule over a package already read.
 pub fn check_package(pkg: &package::Package, target: &Target, input: &str) -> Vec<Finding> {
     let placements = platform::place(pkg, target);
-    let ctx = rules::Context {
-        package: pkg,
-        target,
-        placements: &placements,
-    };
+    let ctx = rules::Context { package: pkg, target, placements: &placements };
     let mut findings = rules::check(&ctx);
     for f in &mut findings {
         f.input = input.to_string();
@@ -151,35 +150,49 @@ pub fn check_package(pkg: &package::Package, target: &Target, input: &str) -> Ve
     findings
 }
 
-fn resolve_target(
-    pkg: &package::Package,
-    options: &Options,
-) -> Result<(Target, Vec<String>), Error> {
+/// The target for one input: what the user said, else what its template declares, else what the
+/// package shows; every guess is recorded in the returned sentences.
+fn resolve_target(input: &Path, pkg: &package::Package, options: &Options) -> Result<(Target, Vec<String>), Error> {
     let mut assumed = Vec::new();
-    let arch = match options.arch {
+    let declared = if options.from_templates && (options.runtime.is_none() || options.arch.is_none()) {
+        template::discover(input)
+    } else {
+        None
+    };
+    let mut runtime = options.runtime.clone();
+    let mut arch = options.arch;
+    if let Some(d) = &declared {
+        let mut took = Vec::new();
+        if let (None, Some(r)) = (&runtime, &d.function.runtime) {
+            took.push(format!("runtime {r}"));
+            runtime = Some(r.clone());
+        }
+        if let (None, Some(a)) = (arch, d.function.arch) {
+            took.push(format!("architecture {a}"));
+            arch = Some(a);
+        }
+        if !took.is_empty() {
+            let file = d.source.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+            let doubt = if d.ambiguous { "; its functions differ, pass --runtime to choose" } else { "" };
+            assumed.push(format!("{}, from `{file}` (function {}){doubt}", took.join(" and "), d.function.name));
+        }
+    }
+    let arch = match arch {
         Some(a) => a,
         None => {
-            assumed.push(
-                "architecture x86_64 (Lambda's default; use --arch arm64 for Graviton)".to_string(),
-            );
+            assumed.push("architecture x86_64 (Lambda's default; use --arch arm64 for Graviton)".to_string());
             Arch::X86_64
         }
     };
-    if let Some(id) = &options.runtime {
+    if let Some(id) = &runtime {
         return Ok((Target::new(Some(id), arch)?, assumed));
     }
     match infer::guess_runtime(pkg) {
-        Some(infer::Guess {
-            runtime: Some(id),
-            reason,
-        }) => {
+        Some(infer::Guess { runtime: Some(id), reason }) => {
             assumed.push(format!("runtime {id}, from the {reason}"));
             Ok((Target::new(Some(&id), arch)?, assumed))
         }
-        Some(infer::Guess {
-            runtime: None,
-            reason,
-        }) => {
+        Some(infer::Guess { runtime: None, reason }) => {
             let t = Target::new(None, arch)?;
             assumed.push(format!(
                 "{reason}, version unknown: glibc judged against {} ({}), the oldest OS still supported",
@@ -200,25 +213,16 @@ fn resolve_target(
     }
 }
 
-fn package_summaries(
-    pkg: &package::Package,
-    target: &Target,
-    findings: &[Finding],
-) -> Vec<PackageSummary> {
+fn package_summaries(pkg: &package::Package, target: &Target, findings: &[Finding]) -> Vec<PackageSummary> {
     let mut out: Vec<PackageSummary> = Vec::new();
     for dist in &pkg.distributions {
         let label = dist.label();
-        let binaries = pkg
-            .objects()
-            .filter(|(e, _)| pkg.owner_of(&e.path).is_some_and(|d| d == dist))
-            .count();
+        let binaries = pkg.objects().filter(|(e, _)| pkg.owner_of(&e.path).is_some_and(|d| d == dist)).count();
         if binaries == 0 {
             continue;
         }
-        let errors = findings
-            .iter()
-            .filter(|f| f.severity == Severity::Error && f.package.as_deref() == Some(&label))
-            .count();
+        let errors =
+            findings.iter().filter(|f| f.severity == Severity::Error && f.package.as_deref() == Some(&label)).count();
         out.push(PackageSummary {
             name: dist.name.clone(),
             version: dist.version.clone(),

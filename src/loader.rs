@@ -31,9 +31,9 @@ pub fn runtime_provides(target: &Target, soname: &str) -> bool {
     }
     match target.family() {
         // /var/lang/lib holds the interpreter's shared library.
-        Some(Family::Python) => target.python_version().is_some_and(|(a, b)| {
-            soname == format!("libpython{a}.{b}.so.1.0") || soname == format!("libpython{a}.so")
-        }),
+        Some(Family::Python) => target
+            .python_version()
+            .is_some_and(|(a, b)| soname == format!("libpython{a}.{b}.so.1.0") || soname == format!("libpython{a}.so")),
         _ => false,
     }
 }
@@ -58,11 +58,7 @@ pub fn resolve(
     let origin = pkg.runtime_path(parent(path));
     let origin = origin.trim_end_matches('/');
     let split = |list: &[String]| -> Vec<String> {
-        list.iter()
-            .flat_map(|l| l.split(':'))
-            .filter(|d| !d.is_empty())
-            .map(|d| expand_origin(d, origin))
-            .collect()
+        list.iter().flat_map(|l| l.split(':')).filter(|d| !d.is_empty()).map(|d| expand_origin(d, origin)).collect()
     };
     let mut dirs: Vec<String> = Vec::new();
     if runpath.is_empty() {
@@ -78,11 +74,7 @@ pub fn resolve(
             return Resolution::Package(p);
         }
     }
-    if runtime_provides(target, needed) {
-        Resolution::Runtime
-    } else {
-        Resolution::Missing
-    }
+    if runtime_provides(target, needed) { Resolution::Runtime } else { Resolution::Missing }
 }
 
 fn expand_origin(dir: &str, origin: &str) -> String {
@@ -90,11 +82,7 @@ fn expand_origin(dir: &str, origin: &str) -> String {
 }
 
 fn absolute(pkg: &Package, p: &str) -> String {
-    if p.starts_with('/') {
-        p.to_string()
-    } else {
-        pkg.runtime_path(p)
-    }
+    if p.starts_with('/') { p.to_string() } else { pkg.runtime_path(p) }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use cli::{CheckArgs, Cli, ColorChoice, Command};
+use elfcheck::config::Config;
 use elfcheck::report::{self, HumanOptions};
 use elfcheck::{Options, rules, target};
 
@@ -18,6 +19,7 @@ fn main() -> ExitCode {
         Some(Command::Check(args)) => check(args),
         Some(Command::Runtimes(args)) => runtimes(args.json),
         Some(Command::Explain { code }) => explain(code.as_deref()),
+        Some(Command::Completions { shell }) => completions(shell),
         None => check(cli.check),
     };
     match result {
@@ -31,43 +33,47 @@ fn main() -> ExitCode {
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<io::Error>()
-            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
-    })
+    e.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe))
 }
 
 fn use_color(choice: ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && io::stdout().is_terminal()
-        }
+        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && io::stdout().is_terminal(),
     }
 }
 
+/// The settings of `elfcheck.toml`, unless the user said otherwise.
+fn load_config(args: &CheckArgs) -> anyhow::Result<Config> {
+    if args.no_config {
+        return Ok(Config::default());
+    }
+    let found = match &args.config {
+        Some(path) => Some(Config::load(path)?),
+        None => Config::discover(&args.paths[0])?,
+    };
+    Ok(found.unwrap_or_default())
+}
+
 fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let config = load_config(&args)?;
     let options = Options {
-        runtime: args.target.runtime,
-        arch: args.target.arch,
+        runtime: args.target.runtime.clone().or(config.runtime.clone()),
+        arch: args.target.arch.or(config.arch),
+        policy: config.policy.clone(),
+        from_templates: !args.no_template,
         ..Options::default()
     };
+    let fail_on = args.fail_on.or(config.fail_on).unwrap_or(elfcheck::Severity::Error);
     let report = elfcheck::scan(&args.paths, &options)?;
     let color = use_color(args.output.color);
     colored::control::set_override(color); // the crate's own detection must not undo the choice
-    let human = HumanOptions {
-        color,
-        verbose: args.output.verbose,
-    };
+    let human = HumanOptions { color, verbose: args.output.verbose };
     let mut out = io::stdout().lock();
     report::render(&report, args.output.format, &human, &mut out)?;
     out.flush()?;
-    Ok(if report.fails(args.fail_on) {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if report.fails(fail_on) { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 fn runtimes(json: bool) -> anyhow::Result<ExitCode> {
@@ -90,11 +96,7 @@ fn runtimes(json: bool) -> anyhow::Result<ExitCode> {
         writeln!(out)?;
         return Ok(ExitCode::SUCCESS);
     }
-    writeln!(
-        out,
-        "{:<17} {:<9} {:<18} {:<6} {:<8} ABI",
-        "RUNTIME", "LANGUAGE", "OS", "GLIBC", "GLIBCXX"
-    )?;
+    writeln!(out, "{:<17} {:<9} {:<18} {:<6} {:<8} ABI", "RUNTIME", "LANGUAGE", "OS", "GLIBC", "GLIBCXX")?;
     for r in &table.runtime {
         let os = &table.os[&r.os];
         let abi = match (r.family, r.node_abi, r.version.as_deref()) {
@@ -102,26 +104,19 @@ fn runtimes(json: bool) -> anyhow::Result<ExitCode> {
             (target::Family::Python, _, Some(v)) => format!("cpython-{}", v.replace('.', "")),
             _ => String::new(),
         };
-        let lang = serde_json::to_value(r.family)?
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let glibcxx = os
-            .x86_64
-            .versions
-            .get("GLIBCXX")
-            .map(|v| v.to_string())
-            .unwrap_or_default();
-        writeln!(
-            out,
-            "{:<17} {:<9} {:<18} {:<6} {:<8} {abi}",
-            r.id, lang, os.name, os.glibc, glibcxx
-        )?;
+        let lang = serde_json::to_value(r.family)?.as_str().unwrap_or_default().to_string();
+        let glibcxx = os.x86_64.versions.get("GLIBCXX").map(|v| v.to_string()).unwrap_or_default();
+        writeln!(out, "{:<17} {:<9} {:<18} {:<6} {:<8} {abi}", r.id, lang, os.name, os.glibc, glibcxx)?;
     }
-    writeln!(
-        out,
-        "\nEvery runtime exists for x86_64 and arm64. Sources: data/runtimes.toml."
-    )?;
+    writeln!(out, "\nEvery runtime exists for x86_64 and arm64. Sources: data/runtimes.toml.")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
+    // Generated into memory first: the generator panics on a write error such as a closed pipe.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "elfcheck", &mut script);
+    io::stdout().lock().write_all(&script)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -136,21 +131,12 @@ fn explain(code: Option<&str>) -> anyhow::Result<ExitCode> {
         }
         Some(code) => match rules::find(code) {
             Some(r) => {
-                writeln!(
-                    out,
-                    "{} ({} by default)\n\n{}",
-                    r.code(),
-                    r.id.severity,
-                    r.doc()
-                )?;
+                writeln!(out, "{} ({} by default)\n\n{}", r.code(), r.id.severity, r.doc())?;
                 Ok(ExitCode::SUCCESS)
             }
             None => {
                 let known: Vec<&str> = rules::RULES.iter().map(|r| r.code()).collect();
-                anyhow::bail!(
-                    "unknown finding code `{code}`; known codes: {}",
-                    known.join(", ")
-                )
+                anyhow::bail!("unknown finding code `{code}`; known codes: {}", known.join(", "))
             }
         },
     }

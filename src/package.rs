@@ -70,20 +70,10 @@ pub struct Package {
 
 impl Package {
     pub fn new(entries: Vec<Entry>, zipped_size: Option<u64>) -> Package {
-        let by_path = entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (e.path.clone(), i))
-            .collect();
+        let by_path = entries.iter().enumerate().map(|(i, e)| (e.path.clone(), i)).collect();
         let layout = detect_layout(&entries);
-        let mut pkg = Package {
-            entries,
-            zipped_size,
-            layout,
-            distributions: Vec::new(),
-            by_path,
-            owner: HashMap::new(),
-        };
+        let mut pkg =
+            Package { entries, zipped_size, layout, distributions: Vec::new(), by_path, owner: HashMap::new() };
         crate::attribution::attribute(&mut pkg);
         pkg
     }
@@ -178,11 +168,7 @@ pub fn join(dir: &str, rel: &str) -> Option<String> {
     if rel.starts_with('/') {
         return None;
     }
-    normalize(&if dir.is_empty() {
-        rel.to_string()
-    } else {
-        format!("{dir}/{rel}")
-    })
+    normalize(&if dir.is_empty() { rel.to_string() } else { format!("{dir}/{rel}") })
 }
 
 /// Resolves `.` and `..` in a relative path; `None` if it climbs above the root.
@@ -206,29 +192,15 @@ pub fn join_link(link: &str, target: &str) -> Option<String> {
 }
 
 fn detect_layout(entries: &[Entry]) -> Layout {
-    const LAYER_DIRS: [&str; 7] = [
-        "python",
-        "nodejs",
-        "java",
-        "ruby",
-        "lib",
-        "bin",
-        "extensions",
-    ];
-    let mut tops = entries
-        .iter()
-        .map(|e| e.path.split('/').next().unwrap_or(""));
+    const LAYER_DIRS: [&str; 7] = ["python", "nodejs", "java", "ruby", "lib", "bin", "extensions"];
+    let mut tops = entries.iter().map(|e| e.path.split('/').next().unwrap_or(""));
     let mut any_layer_dir = false;
     let all_layer = tops.all(|t| {
         let is = LAYER_DIRS.contains(&t);
         any_layer_dir |= matches!(t, "python" | "nodejs" | "java" | "ruby" | "extensions");
         is || t.is_empty()
     });
-    if all_layer && any_layer_dir {
-        Layout::Layer
-    } else {
-        Layout::Function
-    }
+    if all_layer && any_layer_dir { Layout::Layer } else { Layout::Function }
 }
 
 #[cfg(test)]
@@ -239,10 +211,7 @@ mod tests {
     fn joins_stay_inside() {
         assert_eq!(join("a/b", "../c").as_deref(), Some("a/c"));
         assert_eq!(join("", "../x"), None);
-        assert_eq!(
-            join_link("bootstrap", "bin/app").as_deref(),
-            Some("bin/app")
-        );
+        assert_eq!(join_link("bootstrap", "bin/app").as_deref(), Some("bin/app"));
         assert_eq!(join_link("bin/bootstrap", "/usr/bin/python3"), None);
     }
 }

@@ -17,16 +17,9 @@ use crate::target::{Arch, Target};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Placement {
     /// A variant for another platform; the runtime selects `selected` instead.
-    UnusedVariant {
-        layout: &'static str,
-        selected: String,
-    },
+    UnusedVariant { layout: &'static str, selected: String },
     /// A variant for another platform, and the layout has none for the target.
-    MissingVariant {
-        layout: &'static str,
-        needed: String,
-        group: String,
-    },
+    MissingVariant { layout: &'static str, needed: String, group: String },
     /// Never loaded on Linux at all (Windows launchers).
     NeverLoaded { why: String },
 }
@@ -98,12 +91,8 @@ pub fn place(pkg: &Package, target: &Target) -> Placements {
         }
     }
     // npm packages by name, to find a platform package's sibling for the target.
-    let npm_names: HashSet<&str> = pkg
-        .distributions
-        .iter()
-        .filter(|d| d.ecosystem == Ecosystem::Node)
-        .map(|d| d.name.as_str())
-        .collect();
+    let npm_names: HashSet<&str> =
+        pkg.distributions.iter().filter(|d| d.ecosystem == Ecosystem::Node).map(|d| d.name.as_str()).collect();
 
     for (path, object) in objects {
         if works(object) {
@@ -113,51 +102,28 @@ pub fn place(pkg: &Package, target: &Target) -> Placements {
             Some(Placement::NeverLoaded { why })
         } else if let Some((group, variant, layout)) = platform_dir(path).into_iter().next() {
             let selected = format!("{group}/linux-{}", target.arch.node_name());
-            parse_platform(variant)
-                .filter(|p| !p.matches(target.arch))
-                .map(|_| {
-                    if dirs_with_target.contains(group) {
-                        Placement::UnusedVariant { layout, selected }
-                    } else {
-                        Placement::MissingVariant {
-                            layout,
-                            needed: selected,
-                            group: group.to_string(),
-                        }
-                    }
-                })
-        } else if let Some(dist) = pkg
-            .owner_of(path)
-            .filter(|d| d.ecosystem == Ecosystem::Node)
-        {
+            parse_platform(variant).filter(|p| !p.matches(target.arch)).map(|_| {
+                if dirs_with_target.contains(group) {
+                    Placement::UnusedVariant { layout, selected }
+                } else {
+                    Placement::MissingVariant { layout, needed: selected, group: group.to_string() }
+                }
+            })
+        } else if let Some(dist) = pkg.owner_of(path).filter(|d| d.ecosystem == Ecosystem::Node) {
             npm_platform_package(dist, target).map(|needed| {
                 if npm_names.contains(needed.as_str()) {
-                    Placement::UnusedVariant {
-                        layout: "npm platform package",
-                        selected: needed,
-                    }
+                    Placement::UnusedVariant { layout: "npm platform package", selected: needed }
                 } else {
-                    Placement::MissingVariant {
-                        layout: "npm platform package",
-                        needed,
-                        group: dist.root.clone(),
-                    }
+                    Placement::MissingVariant { layout: "npm platform package", needed, group: dist.root.clone() }
                 }
             })
         } else if let Some((jar, _)) = path.split_once(".jar!/") {
             let jar = format!("{jar}.jar");
-            let has_native = pkg
-                .objects()
-                .any(|(e, o)| e.path.starts_with(&format!("{jar}!/")) && works(o));
+            let has_native = pkg.objects().any(|(e, o)| e.path.starts_with(&format!("{jar}!/")) && works(o));
             Some(if has_native {
-                Placement::UnusedVariant {
-                    layout: "jar natives",
-                    selected: format!("the Linux native in `{jar}`"),
-                }
+                Placement::UnusedVariant { layout: "jar natives", selected: format!("the Linux native in `{jar}`") }
             } else {
-                Placement::NeverLoaded {
-                    why: format!("extracted by `{jar}` only on the platform it is for"),
-                }
+                Placement::NeverLoaded { why: format!("extracted by `{jar}` only on the platform it is for") }
             })
         } else {
             selenium_manager(pkg, path, target)
@@ -172,10 +138,7 @@ pub fn place(pkg: &Package, target: &Target) -> Placements {
 /// `(group, variant, layout)` for `.../prebuilds/<platform>/...` and `.../runtimes/<rid>/native/...`.
 fn platform_dir(path: &str) -> Vec<(&str, &str, &'static str)> {
     let mut out = Vec::new();
-    for (marker, layout) in [
-        ("prebuilds/", "node-gyp-build prebuilds"),
-        ("runtimes/", ".NET runtimes"),
-    ] {
+    for (marker, layout) in [("prebuilds/", "node-gyp-build prebuilds"), ("runtimes/", ".NET runtimes")] {
         let mut search = 0;
         while let Some(pos) = path[search..].find(marker) {
             let start = search + pos;
@@ -197,30 +160,23 @@ fn platform_dir(path: &str) -> Vec<(&str, &str, &'static str)> {
 fn never_loaded(path: &str) -> Option<String> {
     let name = file_name(path);
     let dir = parent(path);
-    let launcher = (name.starts_with("cli") || name.starts_with("gui"))
-        && name.ends_with(".exe")
-        && dir.ends_with("setuptools");
+    let launcher =
+        (name.starts_with("cli") || name.starts_with("gui")) && name.ends_with(".exe") && dir.ends_with("setuptools");
     let distlib = dir.ends_with("distlib") && name.ends_with(".exe");
-    (launcher || distlib)
-        .then(|| "a Windows launcher, used only when installing scripts on Windows".to_string())
+    (launcher || distlib).then(|| "a Windows launcher, used only when installing scripts on Windows".to_string())
 }
 
 /// For a package whose `os` / `cpu` / `libc` exclude the target, the name of its target sibling.
 fn npm_platform_package(dist: &crate::package::Distribution, target: &Target) -> Option<String> {
     let os_ok = dist.npm_os.is_empty() || dist.npm_os.iter().any(|o| o == "linux");
-    let cpu_ok =
-        dist.npm_cpu.is_empty() || dist.npm_cpu.iter().any(|c| c == target.arch.node_name());
+    let cpu_ok = dist.npm_cpu.is_empty() || dist.npm_cpu.iter().any(|c| c == target.arch.node_name());
     let libc_ok = dist.npm_libc.is_empty() || dist.npm_libc.iter().any(|l| l == "glibc");
     let is_platform_package = !dist.npm_os.is_empty() || !dist.npm_cpu.is_empty();
     if !is_platform_package || (os_ok && cpu_ok && libc_ok) {
         return None;
     }
     let sibling = crate::hint::npm_target_variant(&dist.name, target.arch)?;
-    Some(if libc_ok {
-        sibling
-    } else {
-        sibling.replace("linuxmusl-", "linux-")
-    })
+    Some(if libc_ok { sibling } else { sibling.replace("linuxmusl-", "linux-") })
 }
 
 /// selenium ships `selenium/webdriver/common/<os>/selenium-manager` for linux, macos and windows.
@@ -237,16 +193,9 @@ fn selenium_manager(pkg: &Package, path: &str, target: &Target) -> Option<Placem
         Some(Content::Object(Object::Elf(e))) if e.machine_name() == target.arch.elf_name()
     );
     Some(if has_target {
-        Placement::UnusedVariant {
-            layout: "selenium-manager per OS",
-            selected: linux,
-        }
+        Placement::UnusedVariant { layout: "selenium-manager per OS", selected: linux }
     } else {
-        Placement::MissingVariant {
-            layout: "selenium-manager per OS",
-            needed: linux,
-            group: common.to_string(),
-        }
+        Placement::MissingVariant { layout: "selenium-manager per OS", needed: linux, group: common.to_string() }
     })
 }
 
@@ -257,16 +206,8 @@ mod tests {
     #[test]
     fn platforms() {
         assert!(parse_platform("linux-x64").unwrap().matches(Arch::X86_64));
-        assert!(
-            !parse_platform("linuxmusl-x64")
-                .unwrap()
-                .matches(Arch::X86_64)
-        );
-        assert!(
-            !parse_platform("linux-musl-x64")
-                .unwrap()
-                .matches(Arch::X86_64)
-        );
+        assert!(!parse_platform("linuxmusl-x64").unwrap().matches(Arch::X86_64));
+        assert!(!parse_platform("linux-musl-x64").unwrap().matches(Arch::X86_64));
         assert!(parse_platform("linux-arm64").unwrap().matches(Arch::Arm64));
         assert!(!parse_platform("osx-arm64").unwrap().matches(Arch::Arm64));
         assert!(parse_platform("native").is_none());
@@ -275,14 +216,7 @@ mod tests {
     #[test]
     fn platform_dirs() {
         let found = platform_dir("node_modules/x/prebuilds/darwin-arm64/x.node");
-        assert_eq!(
-            found,
-            vec![(
-                "node_modules/x/prebuilds",
-                "darwin-arm64",
-                "node-gyp-build prebuilds"
-            )]
-        );
+        assert_eq!(found, vec![("node_modules/x/prebuilds", "darwin-arm64", "node-gyp-build prebuilds")]);
         let found = platform_dir("runtimes/win-x64/native/e_sqlite3.dll");
         assert_eq!(found, vec![("runtimes", "win-x64", ".NET runtimes")]);
         assert!(platform_dir("myprebuilds/linux-x64/a.node").is_empty());

@@ -15,12 +15,7 @@ pub enum ExtTag {
     /// `NAME.abi3.so`: the stable ABI, imported by every CPython 3.x.
     Abi3,
     /// `NAME.cpython-312-x86_64-linux-gnu.so` (flags such as `t` or `d` follow the version).
-    CPython {
-        major: u32,
-        minor: u32,
-        flags: String,
-        platform: String,
-    },
+    CPython { major: u32, minor: u32, flags: String, platform: String },
     /// `NAME.pyd` or `NAME.cp312-win_amd64.pyd`: a Windows extension.
     Pyd(String),
     /// Any other tag (`pypy310-pp73-x86_64-linux-gnu`, ...).
@@ -32,17 +27,8 @@ impl ExtTag {
         match self {
             ExtTag::Plain => "untagged .so".into(),
             ExtTag::Abi3 => "abi3".into(),
-            ExtTag::CPython {
-                major,
-                minor,
-                flags,
-                platform,
-            } => {
-                let platform = if platform.is_empty() {
-                    String::new()
-                } else {
-                    format!("-{platform}")
-                };
+            ExtTag::CPython { major, minor, flags, platform } => {
+                let platform = if platform.is_empty() { String::new() } else { format!("-{platform}") };
                 format!("cpython-{major}{minor}{flags}{platform}")
             }
             ExtTag::Pyd(t) if t.is_empty() => ".pyd".into(),
@@ -77,22 +63,10 @@ pub fn parse_extension_name(file: &str) -> Option<(&str, ExtTag)> {
         if digits.len() >= 2 {
             let major = digits[..1].parse().ok()?;
             let minor = digits[1..].parse().ok()?;
-            return Some((
-                name,
-                ExtTag::CPython {
-                    major,
-                    minor,
-                    flags,
-                    platform: platform.to_string(),
-                },
-            ));
+            return Some((name, ExtTag::CPython { major, minor, flags, platform: platform.to_string() }));
         }
     }
-    if tag.starts_with("pypy")
-        || tag.starts_with("cp")
-        || tag.contains("linux")
-        || tag.contains("darwin")
-    {
+    if tag.starts_with("pypy") || tag.starts_with("cp") || tag.contains("linux") || tag.contains("darwin") {
         return Some((name, ExtTag::Other(tag.to_string())));
     }
     None
@@ -100,12 +74,7 @@ pub fn parse_extension_name(file: &str) -> Option<(&str, ExtTag)> {
 
 /// The suffix the target interpreter expects for a version-specific extension.
 pub fn expected_tag(version: (u32, u32), arch: Arch) -> String {
-    format!(
-        "cpython-{}{}-{}",
-        version.0,
-        version.1,
-        arch.python_triplet()
-    )
+    format!("cpython-{}{}-{}", version.0, version.1, arch.python_triplet())
 }
 
 /// Whether CPython `version` on glibc Linux `arch` imports a file with this tag.
@@ -113,12 +82,9 @@ pub fn imports(tag: &ExtTag, version: (u32, u32), arch: Arch) -> bool {
     match tag {
         ExtTag::Plain => true,
         ExtTag::Abi3 => version.0 == 3,
-        ExtTag::CPython {
-            major,
-            minor,
-            flags,
-            platform,
-        } => (*major, *minor) == version && flags.is_empty() && platform == arch.python_triplet(),
+        ExtTag::CPython { major, minor, flags, platform } => {
+            (*major, *minor) == version && flags.is_empty() && platform == arch.python_triplet()
+        }
         ExtTag::Pyd(_) | ExtTag::Other(_) => false,
     }
 }
@@ -127,11 +93,7 @@ pub fn imports(tag: &ExtTag, version: (u32, u32), arch: Arch) -> bool {
 pub fn module_name(path: &str, stem: &str) -> String {
     let dir = crate::package::parent(path);
     let dir = import_relative(dir);
-    if dir.is_empty() {
-        stem.to_string()
-    } else {
-        format!("{}.{stem}", dir.replace('/', "."))
-    }
+    if dir.is_empty() { stem.to_string() } else { format!("{}.{stem}", dir.replace('/', ".")) }
 }
 
 /// A package directory relative to the `sys.path` entry it sits under.
@@ -167,74 +129,33 @@ mod tests {
     fn parses_tags() {
         let (n, t) = parse_extension_name("bycython.cpython-311-darwin.so").unwrap();
         assert_eq!(n, "bycython");
-        assert_eq!(
-            t,
-            ExtTag::CPython {
-                major: 3,
-                minor: 11,
-                flags: "".into(),
-                platform: "darwin".into()
-            }
-        );
+        assert_eq!(t, ExtTag::CPython { major: 3, minor: 11, flags: "".into(), platform: "darwin".into() });
         assert_eq!(parse_extension_name("x.abi3.so").unwrap().1, ExtTag::Abi3);
         assert_eq!(
-            parse_extension_name("_regex.cp312-win_amd64.pyd")
-                .unwrap()
-                .1,
+            parse_extension_name("_regex.cp312-win_amd64.pyd").unwrap().1,
             ExtTag::Pyd("cp312-win_amd64".into())
         );
         assert!(parse_extension_name("libz.so.1").is_none());
         let (_, t) = parse_extension_name("m.cpython-313t-x86_64-linux-gnu.so").unwrap();
-        assert!(
-            !imports(&t, (3, 13), Arch::X86_64),
-            "free-threaded build is not imported by the default interpreter"
-        );
+        assert!(!imports(&t, (3, 13), Arch::X86_64), "free-threaded build is not imported by the default interpreter");
     }
 
     #[test]
     fn import_rules() {
         let tag = |f: &str| parse_extension_name(f).unwrap().1;
-        assert!(imports(
-            &tag("a.cpython-312-x86_64-linux-gnu.so"),
-            (3, 12),
-            Arch::X86_64
-        ));
-        assert!(!imports(
-            &tag("a.cpython-311-x86_64-linux-gnu.so"),
-            (3, 12),
-            Arch::X86_64
-        ));
-        assert!(!imports(
-            &tag("a.cpython-312-aarch64-linux-gnu.so"),
-            (3, 12),
-            Arch::X86_64
-        ));
-        assert!(!imports(
-            &tag("a.cpython-312-x86_64-linux-musl.so"),
-            (3, 12),
-            Arch::X86_64
-        ));
+        assert!(imports(&tag("a.cpython-312-x86_64-linux-gnu.so"), (3, 12), Arch::X86_64));
+        assert!(!imports(&tag("a.cpython-311-x86_64-linux-gnu.so"), (3, 12), Arch::X86_64));
+        assert!(!imports(&tag("a.cpython-312-aarch64-linux-gnu.so"), (3, 12), Arch::X86_64));
+        assert!(!imports(&tag("a.cpython-312-x86_64-linux-musl.so"), (3, 12), Arch::X86_64));
         assert!(imports(&tag("a.abi3.so"), (3, 9), Arch::Arm64));
         assert!(imports(&tag("a.so"), (3, 9), Arch::Arm64));
     }
 
     #[test]
     fn module_names() {
-        assert_eq!(
-            module_name("editdistance/bycython.cpython-311-darwin.so", "bycython"),
-            "editdistance.bycython"
-        );
-        assert_eq!(
-            module_name("python/lib/python3.12/site-packages/yaml/_yaml.so", "_yaml"),
-            "yaml._yaml"
-        );
-        assert_eq!(
-            module_name("ujson.cpython-312-x86_64-linux-musl.so", "ujson"),
-            "ujson"
-        );
-        assert_eq!(
-            layer_python_version("python/lib/python3.12/site-packages/a"),
-            Some((3, 12))
-        );
+        assert_eq!(module_name("editdistance/bycython.cpython-311-darwin.so", "bycython"), "editdistance.bycython");
+        assert_eq!(module_name("python/lib/python3.12/site-packages/yaml/_yaml.so", "_yaml"), "yaml._yaml");
+        assert_eq!(module_name("ujson.cpython-312-x86_64-linux-musl.so", "ujson"), "ujson");
+        assert_eq!(layer_python_version("python/lib/python3.12/site-packages/a"), Some((3, 12)));
     }
 }

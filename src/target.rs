@@ -78,9 +78,7 @@ impl FromStr for Arch {
         match s.to_ascii_lowercase().as_str() {
             "x86_64" | "amd64" | "x64" => Ok(Arch::X86_64),
             "arm64" | "aarch64" => Ok(Arch::Arm64),
-            _ => Err(format!(
-                "unknown architecture `{s}` (expected x86_64 or arm64; amd64 and aarch64 are accepted)"
-            )),
+            _ => Err(format!("unknown architecture `{s}` (expected x86_64 or arm64; amd64 and aarch64 are accepted)")),
         }
     }
 }
@@ -146,8 +144,7 @@ pub struct RuntimeTable {
 }
 
 static TABLE: LazyLock<RuntimeTable> = LazyLock::new(|| {
-    toml::from_str(include_str!("../data/runtimes.toml"))
-        .expect("data/runtimes.toml is valid (checked by a unit test)")
+    toml::from_str(include_str!("../data/runtimes.toml")).expect("data/runtimes.toml is valid (checked by a unit test)")
 });
 
 /// The built-in runtime table.
@@ -183,24 +180,14 @@ impl Target {
         let t = table();
         match runtime_id {
             Some(id) => {
-                let runtime = t.runtime(id).ok_or_else(|| crate::Error::UnknownRuntime {
-                    id: id.to_string(),
-                    known: t.ids().join(", "),
-                })?;
+                let runtime = t
+                    .runtime(id)
+                    .ok_or_else(|| crate::Error::UnknownRuntime { id: id.to_string(), known: t.ids().join(", ") })?;
                 let os_id =
-                    t.os.get_key_value(&runtime.os)
-                        .map(|(k, _)| k.as_str())
-                        .ok_or_else(|| {
-                            crate::Error::Internal(format!(
-                                "runtime {id} names unknown os {}",
-                                runtime.os
-                            ))
-                        })?;
-                Ok(Target {
-                    runtime: Some(runtime),
-                    os_id,
-                    arch,
-                })
+                    t.os.get_key_value(&runtime.os).map(|(k, _)| k.as_str()).ok_or_else(|| {
+                        crate::Error::Internal(format!("runtime {id} names unknown os {}", runtime.os))
+                    })?;
+                Ok(Target { runtime: Some(runtime), os_id, arch })
             }
             None => Ok(Target::os_only(t.oldest_os(), arch)),
         }
@@ -208,16 +195,8 @@ impl Target {
 
     /// A target known only by its OS release (no runtime given or inferred).
     pub fn os_only(os_id: &str, arch: Arch) -> Target {
-        let os_id = table()
-            .os
-            .get_key_value(os_id)
-            .map(|(k, _)| k.as_str())
-            .unwrap_or("al2");
-        Target {
-            runtime: None,
-            os_id,
-            arch,
-        }
+        let os_id = table().os.get_key_value(os_id).map(|(k, _)| k.as_str()).unwrap_or("al2");
+        Target { runtime: None, os_id, arch }
     }
 
     pub fn os(&self) -> &'static OsProfile {
@@ -272,12 +251,7 @@ mod tests {
         let t = table();
         assert!(t.runtime.len() >= 22);
         for r in &t.runtime {
-            assert!(
-                t.os.contains_key(&r.os),
-                "{} names unknown os {}",
-                r.id,
-                r.os
-            );
+            assert!(t.os.contains_key(&r.os), "{} names unknown os {}", r.id, r.os);
             if r.family == Family::Nodejs {
                 assert!(r.node_abi.is_some(), "{} lacks node_abi", r.id);
             }
@@ -295,13 +269,8 @@ mod tests {
 
     #[test]
     fn unknown_runtime_lists_known_ones() {
-        let err = Target::new(Some("python2.7"), Arch::X86_64)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("python2.7") && err.contains("python3.12"),
-            "{err}"
-        );
+        let err = Target::new(Some("python2.7"), Arch::X86_64).unwrap_err().to_string();
+        assert!(err.contains("python2.7") && err.contains("python3.12"), "{err}");
     }
 
     #[test]

@@ -108,13 +108,7 @@ mod tests {
     #[test]
     fn splits_names() {
         assert_eq!(split_symbol_version("GLIBC_2.28").unwrap().0, "GLIBC");
-        assert_eq!(
-            split_symbol_version("GLIBCXX_3.4.30")
-                .unwrap()
-                .1
-                .to_string(),
-            "3.4.30"
-        );
+        assert_eq!(split_symbol_version("GLIBCXX_3.4.30").unwrap().1.to_string(), "3.4.30");
         assert!(split_symbol_version("GLIBC_PRIVATE").is_none());
         assert_eq!(split_symbol_version("CXXABI_TM_1").unwrap().0, "CXXABI_TM");
         assert!(split_symbol_version("GLIBC_ABI_DT_RELR").is_none());

@@ -27,13 +27,7 @@ fn stderr(o: &Output) -> String {
 
 #[test]
 fn human_report_of_the_bundled_example() {
-    let o = elfcheck(&[
-        "examples/python-built-on-mac.zip",
-        "--runtime",
-        "python3.11",
-        "--color",
-        "never",
-    ]);
+    let o = elfcheck(&["examples/python-built-on-mac.zip", "--runtime", "python3.11", "--color", "never"]);
     assert_eq!(o.status.code(), Some(1));
     insta::assert_snapshot!(stdout(&o));
 }
@@ -68,41 +62,20 @@ fn clean_package_exits_zero() {
     let dir = tempfile::tempdir().unwrap();
     let zip = Pkg::new()
         .fixture("lib/libhello.so", "x86_64/libhello.so")
-        .file(
-            "lambda_function.py",
-            "def lambda_handler(e, c):\n    return 1\n",
-            0o644,
-        )
+        .file("lambda_function.py", "def lambda_handler(e, c):\n    return 1\n", 0o644)
         .write_zip(dir.path(), "clean.zip");
-    let o = elfcheck(&[
-        zip.to_str().unwrap(),
-        "--runtime",
-        "python3.12",
-        "--color",
-        "never",
-    ]);
+    let o = elfcheck(&[zip.to_str().unwrap(), "--runtime", "python3.12", "--color", "never"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    assert!(
-        stdout(&o).ends_with("0 errors, 0 warnings, 0 infos in 1 input (1 native binary)\n"),
-        "{}",
-        stdout(&o)
-    );
+    assert!(stdout(&o).ends_with("0 errors, 0 warnings, 0 infos in 1 input (1 native binary)\n"), "{}", stdout(&o));
 }
 
 #[test]
 fn fail_on_warning_turns_warnings_into_exit_1() {
     let dir = tempfile::tempdir().unwrap();
-    let zip = Pkg::new()
-        .symlink("lib/libz.so", "libz.so.1")
-        .write_zip(dir.path(), "w.zip");
+    let zip = Pkg::new().symlink("lib/libz.so", "libz.so.1").write_zip(dir.path(), "w.zip");
     let zip = zip.to_str().unwrap();
     assert_eq!(elfcheck(&[zip, "-r", "python3.12"]).status.code(), Some(0));
-    assert_eq!(
-        elfcheck(&[zip, "-r", "python3.12", "--fail-on", "warning"])
-            .status
-            .code(),
-        Some(1)
-    );
+    assert_eq!(elfcheck(&[zip, "-r", "python3.12", "--fail-on", "warning"]).status.code(), Some(1));
 }
 
 #[test]
@@ -122,10 +95,7 @@ fn color_follows_the_flag_and_no_color() {
 fn missing_file_is_exit_2_naming_the_file() {
     let o = elfcheck(&["does-not-exist.zip"]);
     assert_eq!(o.status.code(), Some(2));
-    assert_eq!(
-        stderr(&o),
-        "elfcheck: does-not-exist.zip: no such file or directory\n"
-    );
+    assert_eq!(stderr(&o), "elfcheck: does-not-exist.zip: no such file or directory\n");
     assert!(o.stdout.is_empty());
 }
 
@@ -134,38 +104,25 @@ fn a_file_that_is_not_a_zip_is_exit_2() {
     let o = elfcheck(&["testdata/bin/x86_64/libhello.so"]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
-    assert!(
-        err.starts_with("elfcheck: testdata/bin/x86_64/libhello.so: not a readable zip archive"),
-        "{err}"
-    );
+    assert!(err.starts_with("elfcheck: testdata/bin/x86_64/libhello.so: not a readable zip archive"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
 }
 
 #[test]
 fn truncated_zip_is_exit_2() {
     let dir = tempfile::tempdir().unwrap();
-    let bytes = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/python-built-on-mac.zip"),
-    )
-    .unwrap();
+    let bytes = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/python-built-on-mac.zip")).unwrap();
     let path = dir.path().join("cut.zip");
     std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
     let o = elfcheck(&[path.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("cut.zip: not a readable zip archive"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("cut.zip: not a readable zip archive"), "{}", stderr(&o));
 }
 
 #[test]
 fn random_bytes_as_zip_never_panic() {
     let dir = tempfile::tempdir().unwrap();
-    let good = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/python-built-on-mac.zip"),
-    )
-    .unwrap();
+    let good = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/python-built-on-mac.zip")).unwrap();
     let mut state = 0x9e37_79b9_7f4a_7c15u64;
     for round in 0..40 {
         let mut bytes = good.clone();
@@ -180,16 +137,8 @@ fn random_bytes_as_zip_never_panic() {
         std::fs::write(&path, &bytes).unwrap();
         let o = elfcheck(&[path.to_str().unwrap(), "-r", "python3.11"]);
         let code = o.status.code();
-        assert!(
-            matches!(code, Some(0..=2)),
-            "round {round}: exit {code:?}\n{}",
-            stderr(&o)
-        );
-        assert!(
-            !stderr(&o).contains("panicked"),
-            "round {round}: {}",
-            stderr(&o)
-        );
+        assert!(matches!(code, Some(0..=2)), "round {round}: exit {code:?}\n{}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "round {round}: {}", stderr(&o));
     }
 }
 
@@ -198,23 +147,14 @@ fn unknown_runtime_lists_the_known_ones() {
     let o = elfcheck(&["examples/custom-runtime.zip", "--runtime", "python2.7"]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
-    assert!(
-        err.contains("unknown runtime `python2.7`") && err.contains("provided.al2023"),
-        "{err}"
-    );
+    assert!(err.contains("unknown runtime `python2.7`") && err.contains("provided.al2023"), "{err}");
 }
 
 #[test]
 fn usage_errors_are_exit_2() {
     assert_eq!(elfcheck(&[]).status.code(), Some(2));
-    assert_eq!(
-        elfcheck(&["x.zip", "--arch", "mips"]).status.code(),
-        Some(2)
-    );
-    assert_eq!(
-        elfcheck(&["x.zip", "--format", "xml"]).status.code(),
-        Some(2)
-    );
+    assert_eq!(elfcheck(&["x.zip", "--arch", "mips"]).status.code(), Some(2));
+    assert_eq!(elfcheck(&["x.zip", "--format", "xml"]).status.code(), Some(2));
 }
 
 #[test]
@@ -229,10 +169,7 @@ fn explain_prints_the_rule_documentation() {
     let o = elfcheck(&["explain", "glibc-too-new"]);
     assert_eq!(o.status.code(), Some(0));
     let text = stdout(&o);
-    assert!(
-        text.starts_with("glibc-too-new (error by default)"),
-        "{text}"
-    );
+    assert!(text.starts_with("glibc-too-new (error by default)"), "{text}");
     assert!(text.contains("GLIBC_2.28' not found"), "{text}");
     let unknown = elfcheck(&["explain", "no-such-code"]);
     assert_eq!(unknown.status.code(), Some(2));
@@ -243,11 +180,7 @@ fn explain_covers_every_code() {
     for rule in elfcheck::rules::RULES {
         let o = elfcheck(&["explain", rule.code()]);
         assert_eq!(o.status.code(), Some(0), "{}", rule.code());
-        assert!(
-            stdout(&o).contains("Fix"),
-            "{} has no fix section",
-            rule.code()
-        );
+        assert!(stdout(&o).contains("Fix"), "{} has no fix section", rule.code());
     }
 }
 

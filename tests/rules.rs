@@ -21,35 +21,17 @@ fn macho_thin_and_fat_are_flagged_with_every_slice() {
         .fixture("lib/libhello.dylib", "macho/libhello-arm64.dylib")
         .fixture("lib/libfat.dylib", "macho/libhello-fat.dylib")
         .check("python3.12", X86);
-    assert_eq!(
-        errors(&f),
-        vec![
-            err("macho-binary", "lib/libfat.dylib"),
-            err("macho-binary", "lib/libhello.dylib")
-        ]
-    );
-    assert!(
-        f[0].message.contains("x86_64") && f[0].message.contains("arm64"),
-        "{}",
-        f[0].message
-    );
+    assert_eq!(errors(&f), vec![err("macho-binary", "lib/libfat.dylib"), err("macho-binary", "lib/libhello.dylib")]);
+    assert!(f[0].message.contains("x86_64") && f[0].message.contains("arm64"), "{}", f[0].message);
     assert!(f[0].message.contains("universal"));
-    assert_eq!(
-        f[0].runtime_error.as_deref(),
-        Some("/var/task/lib/libfat.dylib: invalid ELF header")
-    );
+    assert_eq!(f[0].runtime_error.as_deref(), Some("/var/task/lib/libfat.dylib: invalid ELF header"));
 }
 
 #[test]
 fn macho_python_extension_says_no_module_named() {
-    let f = Pkg::new()
-        .fixture("spam/_spam.cpython-311-darwin.so", "macho/pyext-arm64.so")
-        .check("python3.11", X86);
+    let f = Pkg::new().fixture("spam/_spam.cpython-311-darwin.so", "macho/pyext-arm64.so").check("python3.11", X86);
     let macho = find(&f, "macho-binary");
-    assert_eq!(
-        macho.runtime_error.as_deref(),
-        Some("No module named 'spam._spam'")
-    );
+    assert_eq!(macho.runtime_error.as_deref(), Some("No module named 'spam._spam'"));
     assert_eq!(errors(&f).len(), 1, "one finding per file: {f:#?}");
 }
 
@@ -81,22 +63,14 @@ fn pe_dll_pyd_and_exe_are_flagged() {
             err("pe-binary", "x86/hello32.dll"),
         ]
     );
-    assert_eq!(
-        find(&f, "pe-binary").runtime_error.as_deref(),
-        Some("/var/task/bin/tool.exe: invalid ELF header")
-    );
+    assert_eq!(find(&f, "pe-binary").runtime_error.as_deref(), Some("/var/task/bin/tool.exe: invalid ELF header"));
     let pyd = f.iter().find(|x| x.path.ends_with(".pyd")).unwrap();
-    assert_eq!(
-        pyd.runtime_error.as_deref(),
-        Some("No module named 'regex._regex'")
-    );
+    assert_eq!(pyd.runtime_error.as_deref(), Some("No module named 'regex._regex'"));
 }
 
 #[test]
 fn managed_dotnet_assembly_is_not_flagged() {
-    let f = Pkg::new()
-        .fixture("Hello.dll", "dotnet/Hello.dll")
-        .check("dotnet8", X86);
+    let f = Pkg::new().fixture("Hello.dll", "dotnet/Hello.dll").check("dotnet8", X86);
     assert!(f.is_empty(), "{f:#?}");
 }
 
@@ -107,25 +81,14 @@ fn aarch64_in_x86_64_function_and_back() {
     let pkg = Pkg::new().fixture("lib/libhello.so", "aarch64/libhello.so");
     let f = pkg.check("python3.12", X86);
     assert_eq!(errors(&f), vec![err("arch-mismatch", "lib/libhello.so")]);
-    assert!(
-        f[0].message.contains("aarch64") && f[0].message.contains("x86_64"),
-        "{}",
-        f[0].message
-    );
-    assert!(
-        f[0].runtime_error
-            .as_deref()
-            .unwrap()
-            .contains("cannot open shared object file")
-    );
+    assert!(f[0].message.contains("aarch64") && f[0].message.contains("x86_64"), "{}", f[0].message);
+    assert!(f[0].runtime_error.as_deref().unwrap().contains("cannot open shared object file"));
     assert!(pkg.check("python3.12", ARM).is_empty());
 }
 
 #[test]
 fn wrong_arch_bootstrap_is_exec_format_error() {
-    let f = Pkg::new()
-        .file("bootstrap", fixture("x86_64/hello-static"), 0o755)
-        .check("provided.al2023", ARM);
+    let f = Pkg::new().file("bootstrap", fixture("x86_64/hello-static"), 0o755).check("provided.al2023", ARM);
     let a = find(&f, "arch-mismatch");
     assert_eq!(a.runtime_error.as_deref(), Some("exec format error"));
 }
@@ -134,20 +97,10 @@ fn wrong_arch_bootstrap_is_exec_format_error() {
 
 #[test]
 fn thirty_two_bit_elf_is_flagged_and_64_bit_is_not() {
-    let f = Pkg::new()
-        .fixture("lib/libhello32.so", "i386/libhello.so")
-        .check("nodejs20.x", X86);
-    assert_eq!(
-        errors(&f),
-        vec![err("elf-class-mismatch", "lib/libhello32.so")]
-    );
-    assert_eq!(
-        f[0].runtime_error.as_deref(),
-        Some("wrong ELF class: ELFCLASS32")
-    );
-    let ok = Pkg::new()
-        .fixture("lib/libhello.so", "x86_64/libhello.so")
-        .check("nodejs20.x", X86);
+    let f = Pkg::new().fixture("lib/libhello32.so", "i386/libhello.so").check("nodejs20.x", X86);
+    assert_eq!(errors(&f), vec![err("elf-class-mismatch", "lib/libhello32.so")]);
+    assert_eq!(f[0].runtime_error.as_deref(), Some("wrong ELF class: ELFCLASS32"));
+    let ok = Pkg::new().fixture("lib/libhello.so", "x86_64/libhello.so").check("nodejs20.x", X86);
     assert!(ok.is_empty(), "{ok:#?}");
 }
 
@@ -155,31 +108,17 @@ fn thirty_two_bit_elf_is_flagged_and_64_bit_is_not() {
 
 #[test]
 fn bootstrap_without_exec_bit_is_flagged() {
-    let f = Pkg::new()
-        .file("bootstrap", fixture("x86_64/hello-static"), 0o644)
-        .check("provided.al2023", X86);
+    let f = Pkg::new().file("bootstrap", fixture("x86_64/hello-static"), 0o644).check("provided.al2023", X86);
     assert_eq!(errors(&f), vec![err("not-executable", "bootstrap")]);
     assert!(f[0].message.contains("0644"));
-    assert!(
-        f[0].runtime_error
-            .as_deref()
-            .unwrap()
-            .contains("permission denied")
-    );
+    assert!(f[0].runtime_error.as_deref().unwrap().contains("permission denied"));
 }
 
 #[test]
 fn bootstrap_from_windows_zip_has_no_mode_and_is_flagged() {
-    let f = Pkg::new()
-        .file("bootstrap", fixture("x86_64/hello-static"), 0o755)
-        .dos()
-        .check("provided.al2023", X86);
+    let f = Pkg::new().file("bootstrap", fixture("x86_64/hello-static"), 0o755).dos().check("provided.al2023", X86);
     assert_eq!(errors(&f), vec![err("not-executable", "bootstrap")]);
-    assert!(
-        f[0].message.contains("without Unix permissions"),
-        "{}",
-        f[0].message
-    );
+    assert!(f[0].message.contains("without Unix permissions"), "{}", f[0].message);
 }
 
 #[test]
@@ -209,17 +148,8 @@ fn symlinked_bootstrap_is_judged_by_its_target() {
 
 #[test]
 fn layer_extension_needs_exec_bit() {
-    let f = Pkg::new()
-        .file(
-            "extensions/telemetry",
-            fixture("x86_64/hello-static"),
-            0o644,
-        )
-        .check("python3.12", X86);
-    assert_eq!(
-        errors(&f),
-        vec![err("not-executable", "extensions/telemetry")]
-    );
+    let f = Pkg::new().file("extensions/telemetry", fixture("x86_64/hello-static"), 0o644).check("python3.12", X86);
+    assert_eq!(errors(&f), vec![err("not-executable", "extensions/telemetry")]);
 }
 
 // --- unparseable-binary -----------------------------------------------------------------------
@@ -234,10 +164,7 @@ fn truncated_and_short_elf_are_unparseable_not_crashes() {
         .check("python3.12", X86);
     assert_eq!(
         at(&f, Severity::Warning),
-        vec![
-            err("unparseable-binary", "lib/short.so"),
-            err("unparseable-binary", "lib/truncated.so")
-        ]
+        vec![err("unparseable-binary", "lib/short.so"), err("unparseable-binary", "lib/truncated.so")]
     );
     assert!(errors(&f).is_empty());
 }
@@ -245,12 +172,7 @@ fn truncated_and_short_elf_are_unparseable_not_crashes() {
 #[test]
 fn every_prefix_of_every_fixture_is_handled() {
     // Truncations at many lengths of every kind of object file: never a panic.
-    for rel in [
-        "x86_64/libhello.so",
-        "macho/libhello-fat.dylib",
-        "pe/hello.dll",
-        "x86_64/libstatx-nosections.so",
-    ] {
+    for rel in ["x86_64/libhello.so", "macho/libhello-fat.dylib", "pe/hello.dll", "x86_64/libstatx-nosections.so"] {
         let bytes = fixture(rel);
         let mut pkg = Pkg::new();
         for len in (0..bytes.len()).step_by(97) {
@@ -268,10 +190,7 @@ fn glibc_2_28_on_al2_names_statx() {
     let pkg = Pkg::new().fixture("lib/libstatx.so", "x86_64/libstatx.so");
     let f = pkg.check("python3.11", X86);
     assert_eq!(errors(&f), vec![err("glibc-too-new", "lib/libstatx.so")]);
-    assert_eq!(
-        f[0].message,
-        "needs `GLIBC_2.28` (`statx`) but python3.11 has glibc 2.26"
-    );
+    assert_eq!(f[0].message, "needs `GLIBC_2.28` (`statx`) but python3.11 has glibc 2.26");
     assert_eq!(
         f[0].runtime_error.as_deref(),
         Some("version `GLIBC_2.28' not found (required by /var/task/lib/libstatx.so)")
@@ -281,9 +200,7 @@ fn glibc_2_28_on_al2_names_statx() {
 
 #[test]
 fn glibc_needs_are_read_without_section_headers() {
-    let f = Pkg::new()
-        .fixture("lib/libstatx.so", "x86_64/libstatx-nosections.so")
-        .check("nodejs18.x", X86);
+    let f = Pkg::new().fixture("lib/libstatx.so", "x86_64/libstatx-nosections.so").check("nodejs18.x", X86);
     assert_eq!(errors(&f), vec![err("glibc-too-new", "lib/libstatx.so")]);
     assert!(f[0].message.contains("`statx`"), "{}", f[0].message);
 }
@@ -295,18 +212,12 @@ fn glibc_2_34_and_2_36_against_al2023() {
         .fixture("b/libneeds-2.36.so", "x86_64/libneeds-2.36.so")
         .check("python3.12", X86);
     assert_eq!(errors(&f), vec![err("glibc-too-new", "b/libneeds-2.36.so")]);
-    assert!(
-        f[0].message.contains("`GLIBC_2.36` (`arc4random`)"),
-        "{}",
-        f[0].message
-    );
+    assert!(f[0].message.contains("`GLIBC_2.36` (`arc4random`)"), "{}", f[0].message);
 }
 
 #[test]
 fn static_executable_has_no_glibc_needs() {
-    let f = Pkg::new()
-        .file("bootstrap", fixture("x86_64/hello-static"), 0o755)
-        .check("provided.al2", X86);
+    let f = Pkg::new().file("bootstrap", fixture("x86_64/hello-static"), 0o755).check("provided.al2", X86);
     assert!(f.is_empty(), "{f:#?}");
 }
 
@@ -314,19 +225,11 @@ fn static_executable_has_no_glibc_needs() {
 
 #[test]
 fn new_glibcxx_is_flagged_old_is_not() {
-    let f = Pkg::new()
-        .fixture("lib/libcxx.so", "x86_64/libcxx-new.so")
-        .check("python3.12", X86);
+    let f = Pkg::new().fixture("lib/libcxx.so", "x86_64/libcxx-new.so").check("python3.12", X86);
     assert_eq!(errors(&f), vec![err("libstdcxx-too-new", "lib/libcxx.so")]);
-    assert!(
-        f[0].message.contains("`GLIBCXX_3.4.30`"),
-        "{}",
-        f[0].message
-    );
+    assert!(f[0].message.contains("`GLIBCXX_3.4.30`"), "{}", f[0].message);
     assert!(f[0].message.contains("GLIBCXX_3.4.29"), "{}", f[0].message);
-    let ok = Pkg::new()
-        .fixture("lib/libcxx.so", "x86_64/libcxx-old.so")
-        .check("python3.11", X86);
+    let ok = Pkg::new().fixture("lib/libcxx.so", "x86_64/libcxx-old.so").check("python3.11", X86);
     assert!(ok.is_empty(), "{ok:#?}");
 }
 
@@ -349,13 +252,7 @@ fn dynamic_musl_is_flagged_static_musl_is_not() {
         .file("bin/tool", fixture("musl/hello"), 0o755)
         .file("bin/static-tool", fixture("musl/hello-static"), 0o755)
         .check("python3.12", X86);
-    assert_eq!(
-        errors(&f),
-        vec![
-            err("musl-binary", "bin/tool"),
-            err("musl-binary", "lib/libmusl.so")
-        ]
-    );
+    assert_eq!(errors(&f), vec![err("musl-binary", "bin/tool"), err("musl-binary", "lib/libmusl.so")]);
     assert!(f.iter().all(|x| x.code != "missing-library"), "{f:#?}");
 }
 
@@ -363,41 +260,24 @@ fn dynamic_musl_is_flagged_static_musl_is_not() {
 
 #[test]
 fn missing_library_names_the_chain() {
-    let f = Pkg::new()
-        .fixture("lib/libmissing-dep.so", "x86_64/libmissing-dep.so")
-        .check("python3.12", X86);
-    assert_eq!(
-        errors(&f),
-        vec![err("missing-library", "lib/libmissing-dep.so")]
-    );
-    assert_eq!(
-        f[0].message,
-        "libmissing-dep.so -> `libnotthere.so.3`: not in the package or the runtime"
-    );
+    let f = Pkg::new().fixture("lib/libmissing-dep.so", "x86_64/libmissing-dep.so").check("python3.12", X86);
+    assert_eq!(errors(&f), vec![err("missing-library", "lib/libmissing-dep.so")]);
+    assert_eq!(f[0].message, "libmissing-dep.so -> `libnotthere.so.3`: not in the package or the runtime");
 }
 
 #[test]
 fn origin_runpath_finds_the_bundled_library() {
     let ok = Pkg::new()
         .fixture("pkg/libuses-bundled.so", "x86_64/rpath/libuses-bundled.so")
-        .fixture(
-            "pkg/lib/libbundled.so.1",
-            "x86_64/rpath/lib/libbundled.so.1",
-        )
+        .fixture("pkg/lib/libbundled.so.1", "x86_64/rpath/lib/libbundled.so.1")
         .check("python3.12", X86);
     assert!(ok.is_empty(), "{ok:#?}");
     // The same library one directory off: $ORIGIN/lib no longer reaches it.
     let bad = Pkg::new()
         .fixture("pkg/libuses-bundled.so", "x86_64/rpath/libuses-bundled.so")
-        .fixture(
-            "other/lib/libbundled.so.1",
-            "x86_64/rpath/lib/libbundled.so.1",
-        )
+        .fixture("other/lib/libbundled.so.1", "x86_64/rpath/lib/libbundled.so.1")
         .check("python3.12", X86);
-    assert_eq!(
-        errors(&bad),
-        vec![err("missing-library", "pkg/libuses-bundled.so")]
-    );
+    assert_eq!(errors(&bad), vec![err("missing-library", "pkg/libuses-bundled.so")]);
 }
 
 #[test]
@@ -413,22 +293,10 @@ fn ld_library_path_of_the_runtime_reaches_var_task_lib() {
 
 #[test]
 fn cpython_tag_for_another_version_is_not_imported() {
-    let pkg = Pkg::new().fixture(
-        "spam/_spam.cpython-311-x86_64-linux-gnu.so",
-        "x86_64/pyext.so",
-    );
+    let pkg = Pkg::new().fixture("spam/_spam.cpython-311-x86_64-linux-gnu.so", "x86_64/pyext.so");
     let f = pkg.check("python3.12", X86);
-    assert_eq!(
-        errors(&f),
-        vec![err(
-            "python-abi-mismatch",
-            "spam/_spam.cpython-311-x86_64-linux-gnu.so"
-        )]
-    );
-    assert_eq!(
-        f[0].runtime_error.as_deref(),
-        Some("No module named 'spam._spam'")
-    );
+    assert_eq!(errors(&f), vec![err("python-abi-mismatch", "spam/_spam.cpython-311-x86_64-linux-gnu.so")]);
+    assert_eq!(f[0].runtime_error.as_deref(), Some("No module named 'spam._spam'"));
     assert!(pkg.check("python3.11", X86).is_empty());
 }
 
@@ -444,29 +312,18 @@ fn abi3_and_untagged_extensions_load_everywhere() {
 #[test]
 fn extension_named_for_the_other_cpu_but_built_for_this_one() {
     // The name lies: the interpreter goes by the name and skips it.
-    let f = Pkg::new()
-        .fixture("m/_m.cpython-312-aarch64-linux-gnu.so", "x86_64/pyext.so")
-        .check("python3.12", X86);
+    let f = Pkg::new().fixture("m/_m.cpython-312-aarch64-linux-gnu.so", "x86_64/pyext.so").check("python3.12", X86);
     assert_eq!(codes(&f), vec!["python-abi-mismatch"]);
 }
 
 #[test]
 fn layer_for_another_python_version_is_invisible() {
     let f = Pkg::new()
-        .fixture(
-            "python/lib/python3.11/site-packages/spam/_spam.abi3.so",
-            "x86_64/pyext.so",
-        )
+        .fixture("python/lib/python3.11/site-packages/spam/_spam.abi3.so", "x86_64/pyext.so")
         .check("python3.12", X86);
-    assert_eq!(
-        errors(&f),
-        vec![err("python-abi-mismatch", "python/lib/python3.11")]
-    );
+    assert_eq!(errors(&f), vec![err("python-abi-mismatch", "python/lib/python3.11")]);
     let ok = Pkg::new()
-        .fixture(
-            "python/lib/python3.12/site-packages/spam/_spam.abi3.so",
-            "x86_64/pyext.so",
-        )
+        .fixture("python/lib/python3.12/site-packages/spam/_spam.abi3.so", "x86_64/pyext.so")
         .check("python3.12", X86);
     assert!(ok.is_empty(), "{ok:#?}");
 }
@@ -475,32 +332,16 @@ fn layer_for_another_python_version_is_invisible() {
 
 #[test]
 fn node_addon_for_node18_on_node20() {
-    let pkg = Pkg::new().fixture(
-        "node_modules/x/build/Release/x.node",
-        "x86_64/addon-v108.node",
-    );
+    let pkg = Pkg::new().fixture("node_modules/x/build/Release/x.node", "x86_64/addon-v108.node");
     let f = pkg.check("nodejs20.x", X86);
-    assert_eq!(
-        errors(&f),
-        vec![err(
-            "node-abi-mismatch",
-            "node_modules/x/build/Release/x.node"
-        )]
-    );
-    assert!(
-        f[0].runtime_error
-            .as_deref()
-            .unwrap()
-            .contains("NODE_MODULE_VERSION 108")
-    );
+    assert_eq!(errors(&f), vec![err("node-abi-mismatch", "node_modules/x/build/Release/x.node")]);
+    assert!(f[0].runtime_error.as_deref().unwrap().contains("NODE_MODULE_VERSION 108"));
     assert!(pkg.check("nodejs18.x", X86).is_empty());
 }
 
 #[test]
 fn napi_addon_loads_on_every_node() {
-    let f = Pkg::new()
-        .fixture("node_modules/x/x.node", "x86_64/addon-napi.node")
-        .check("nodejs24.x", X86);
+    let f = Pkg::new().fixture("node_modules/x/x.node", "x86_64/addon-napi.node").check("nodejs24.x", X86);
     assert!(f.is_empty(), "{f:#?}");
 }
 
@@ -508,9 +349,7 @@ fn napi_addon_loads_on_every_node() {
 
 #[test]
 fn corrupt_entry_is_a_finding() {
-    let mut zip = Pkg::new()
-        .fixture("lib/libhello.so", "x86_64/libhello.so")
-        .zip_bytes();
+    let mut zip = Pkg::new().fixture("lib/libhello.so", "x86_64/libhello.so").zip_bytes();
     // Flip bytes inside the compressed data of the only entry (after its 30-byte header + name).
     for b in &mut zip[60..200] {
         *b ^= 0x5a;
@@ -529,13 +368,7 @@ fn zip_slip_names_are_reported_not_resolved() {
         .file("/abs/path", "x", 0o644)
         .file("ok.txt", "x", 0o644)
         .check("python3.12", X86);
-    assert_eq!(
-        errors(&f),
-        vec![
-            err("unsafe-path", "../../etc/evil"),
-            err("unsafe-path", "/abs/path")
-        ]
-    );
+    assert_eq!(errors(&f), vec![err("unsafe-path", "../../etc/evil"), err("unsafe-path", "/abs/path")]);
 }
 
 #[test]
@@ -545,13 +378,7 @@ fn unreadable_file_and_dir() {
         .file("private/config.json", "{}", 0o600)
         .file("public.txt", "x", 0o644)
         .check("python3.12", X86);
-    assert_eq!(
-        errors(&f),
-        vec![
-            err("unreadable-file", "private"),
-            err("unreadable-file", "private/config.json")
-        ]
-    );
+    assert_eq!(errors(&f), vec![err("unreadable-file", "private"), err("unreadable-file", "private/config.json")]);
 }
 
 #[test]
@@ -564,73 +391,49 @@ fn dangling_and_escaping_symlinks_warn() {
         .check("python3.12", X86);
     assert_eq!(
         at(&f, Severity::Warning),
-        vec![
-            err("dangling-symlink", "lib/escape"),
-            err("dangling-symlink", "lib/libz.so")
-        ]
+        vec![err("dangling-symlink", "lib/escape"), err("dangling-symlink", "lib/libz.so")]
     );
 }
 
 #[test]
 fn backslash_names_are_flagged() {
-    let f = Pkg::new()
-        .file("lib\\libhello.so", fixture("x86_64/libhello.so"), 0o644)
-        .check("python3.12", X86);
+    let f = Pkg::new().file("lib\\libhello.so", fixture("x86_64/libhello.so"), 0o644).check("python3.12", X86);
     assert_eq!(codes(&f), vec!["backslash-path"]);
 }
 
 #[test]
 fn bootstrap_script_with_crlf_or_missing_interpreter() {
-    let crlf = Pkg::new()
-        .file("bootstrap", "#!/bin/sh\r\nexec ./app\r\n", 0o755)
-        .check("provided.al2023", X86);
+    let crlf = Pkg::new().file("bootstrap", "#!/bin/sh\r\nexec ./app\r\n", 0o755).check("provided.al2023", X86);
     assert_eq!(codes(&crlf), vec!["bootstrap-script"]);
-    let python = Pkg::new()
-        .file("bootstrap", "#!/usr/bin/env python3\nprint(1)\n", 0o755)
-        .check("provided.al2023", X86);
+    let python =
+        Pkg::new().file("bootstrap", "#!/usr/bin/env python3\nprint(1)\n", 0o755).check("provided.al2023", X86);
     assert_eq!(codes(&python), vec!["bootstrap-script"]);
     assert!(python[0].message.contains("`python3`"));
-    let ok = Pkg::new()
-        .file("bootstrap", "#!/bin/bash\nexec ./app\n", 0o755)
-        .check("provided.al2023", X86);
+    let ok = Pkg::new().file("bootstrap", "#!/bin/bash\nexec ./app\n", 0o755).check("provided.al2023", X86);
     assert!(ok.is_empty(), "{ok:#?}");
 }
 
 #[test]
 fn directory_input_gives_the_same_findings_as_the_zip() {
     let pkg = Pkg::new()
-        .fixture(
-            "editdistance/bycython.cpython-311-darwin.so",
-            "macho/pyext-arm64.so",
-        )
+        .fixture("editdistance/bycython.cpython-311-darwin.so", "macho/pyext-arm64.so")
         .file("bootstrap", fixture("x86_64/hello-static"), 0o644)
         .fixture("lib/libstatx.so", "x86_64/libstatx.so")
         .symlink("lib/link.so", "libstatx.so");
     let dir = tempfile::tempdir().unwrap();
     let zip = common::check_path(&pkg.write_zip(dir.path(), "p.zip"), Some("python3.11"), X86);
     let tree = common::check_path(&pkg.write_dir(dir.path(), "p"), Some("python3.11"), X86);
-    let strip = |f: &[elfcheck::Finding]| {
-        f.iter()
-            .map(|x| (x.code, x.path.clone(), x.message.clone()))
-            .collect::<Vec<_>>()
-    };
+    let strip =
+        |f: &[elfcheck::Finding]| f.iter().map(|x| (x.code, x.path.clone(), x.message.clone())).collect::<Vec<_>>();
     assert_eq!(strip(&zip), strip(&tree));
-    assert_eq!(
-        codes(&zip),
-        vec!["not-executable", "macho-binary", "glibc-too-new"]
-    );
+    assert_eq!(codes(&zip), vec!["not-executable", "macho-binary", "glibc-too-new"]);
 }
 
 #[test]
 fn directory_symlink_out_of_the_tree_is_not_followed() {
     let dir = tempfile::tempdir().unwrap();
-    let root = Pkg::new()
-        .fixture("lib/libhello.so", "x86_64/libhello.so")
-        .write_dir(dir.path(), "p");
+    let root = Pkg::new().fixture("lib/libhello.so", "x86_64/libhello.so").write_dir(dir.path(), "p");
     std::os::unix::fs::symlink("/usr/lib", root.join("hostlib")).unwrap();
     let f = common::check_path(&root, Some("python3.12"), X86);
-    assert_eq!(
-        at(&f, Severity::Warning),
-        vec![err("dangling-symlink", "hostlib")]
-    );
+    assert_eq!(at(&f, Severity::Warning), vec![err("dangling-symlink", "hostlib")]);
 }

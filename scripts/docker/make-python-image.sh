@@ -96,8 +96,8 @@ build_rootfs() {
     [ "$(id -u)" -eq 0 ] || die "building the root file system needs root (debootstrap, chroot); run as root or with sudo"
     if ! command -v debootstrap >/dev/null 2>&1; then
         msg "installing debootstrap with apt-get ..."
-        DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null || die "apt-get update failed"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap >/dev/null \
+        DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq >/dev/null || die "apt-get update failed"
+        DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends debootstrap >/dev/null \
             || die "apt-get install debootstrap failed"
     fi
 

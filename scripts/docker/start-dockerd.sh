@@ -81,10 +81,10 @@ install_docker() {
     [ "${#need[@]}" -eq 0 ] && return 0
     command -v apt-get >/dev/null 2>&1 || die "dockerd is not installed and apt-get is not available; install Docker by hand"
     msg "installing ${need[*]} with apt-get ..."
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null \
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq >/dev/null \
         || die "apt-get update failed"
     # policy-rc.d may forbid starting services; that is fine, we start dockerd ourselves
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends \
         "${need[@]}" >/tmp/elfcheck-apt-docker.log 2>&1 \
         || { tail -n 20 /tmp/elfcheck-apt-docker.log >&2; die "apt-get install ${need[*]} failed (log: /tmp/elfcheck-apt-docker.log)"; }
     command -v dockerd >/dev/null 2>&1 || die "dockerd still missing after installing docker.io"

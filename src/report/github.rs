@@ -7,10 +7,7 @@ use crate::{Report, Severity};
 
 /// Escapes a property or message as the workflow-command syntax requires.
 fn escape(s: &str, property: bool) -> String {
-    let mut out = s
-        .replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A");
+    let mut out = s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
     if property {
         out = out.replace(':', "%3A").replace(',', "%2C");
     }
@@ -24,11 +21,7 @@ pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             Severity::Warning => "warning",
             Severity::Info => "notice",
         };
-        let location = if f.path.is_empty() {
-            f.input.clone()
-        } else {
-            format!("{}!/{}", f.input, f.path)
-        };
+        let location = if f.path.is_empty() { f.input.clone() } else { format!("{}!/{}", f.input, f.path) };
         let mut text = f.message.clone();
         if let Some(seen) = &f.runtime_error {
             text.push_str(&format!("\non Lambda: {seen}"));

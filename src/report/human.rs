@@ -15,11 +15,7 @@ struct Paint {
 
 impl Paint {
     fn apply(&self, s: &str, f: fn(&str) -> ColoredString) -> String {
-        if self.on {
-            f(s).to_string()
-        } else {
-            s.to_string()
-        }
+        if self.on { f(s).to_string() } else { s.to_string() }
     }
     fn severity(&self, s: Severity) -> String {
         let word = s.to_string();
@@ -34,18 +30,10 @@ impl Paint {
 pub(super) fn render(report: &Report, opts: &HumanOptions, out: &mut dyn Write) -> io::Result<()> {
     let paint = Paint { on: opts.color };
     for input in &report.inputs {
-        let findings: Vec<&Finding> = report
-            .findings
-            .iter()
-            .filter(|f| f.input == input.input)
-            .collect();
+        let findings: Vec<&Finding> = report.findings.iter().filter(|f| f.input == input.input).collect();
         render_input(input, &findings, opts, &paint, out)?;
     }
-    let (e, w, i) = (
-        report.count(Severity::Error),
-        report.count(Severity::Warning),
-        report.count(Severity::Info),
-    );
+    let (e, w, i) = (report.count(Severity::Error), report.count(Severity::Warning), report.count(Severity::Info));
     let binaries: usize = report.inputs.iter().map(|i| i.binaries).sum();
     let line = format!(
         "{}, {}, {} in {} ({})",
@@ -55,11 +43,7 @@ pub(super) fn render(report: &Report, opts: &HumanOptions, out: &mut dyn Write) 
         plural(report.inputs.len(), "input"),
         plural(binaries, "native binary").replace("binarys", "binaries")
     );
-    let line = if e > 0 {
-        paint.apply(&line, |l| l.red().bold())
-    } else {
-        paint.apply(&line, |l| l.green().bold())
-    };
+    let line = if e > 0 { paint.apply(&line, |l| l.red().bold()) } else { paint.apply(&line, |l| l.green().bold()) };
     writeln!(out, "{line}")
 }
 
@@ -71,11 +55,7 @@ fn render_input(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let t = &input.target;
-    let runtime = t
-        .runtime
-        .as_deref()
-        .map(|r| format!("{r}, "))
-        .unwrap_or_default();
+    let runtime = t.runtime.as_deref().map(|r| format!("{r}, ")).unwrap_or_default();
     let layout = match input.layout {
         crate::package::Layout::Function => "function",
         crate::package::Layout::Layer => "layer",
@@ -91,52 +71,29 @@ fn render_input(
     for a in &t.assumed {
         writeln!(out, "  assumed: {a}")?;
     }
-    let shown: Vec<&&Finding> = findings
-        .iter()
-        .filter(|f| opts.verbose || f.severity > Severity::Info)
-        .collect();
+    let shown: Vec<&&Finding> = findings.iter().filter(|f| opts.verbose || f.severity > Severity::Info).collect();
     // Group by owning package; files no package owns come last.
     let mut groups: BTreeMap<(bool, String), Vec<&Finding>> = BTreeMap::new();
     for f in shown {
-        groups
-            .entry((f.package.is_none(), f.package.clone().unwrap_or_default()))
-            .or_default()
-            .push(f);
+        groups.entry((f.package.is_none(), f.package.clone().unwrap_or_default())).or_default().push(f);
     }
     for ((_, package), fs) in &groups {
         writeln!(out)?;
         let summary = input.packages.iter().find(|p| label(p) == *package);
         if package.is_empty() {
-            writeln!(
-                out,
-                "  {}",
-                paint.apply("files not installed by a known package", |s| s.bold())
-            )?;
+            writeln!(out, "  {}", paint.apply("files not installed by a known package", |s| s.bold()))?;
         } else {
             let origin = summary
                 .and_then(|p| p.wheel_platform.as_deref())
                 .map(|w| format!(" (from a {w} wheel)"))
                 .unwrap_or_default();
             let counts = summary
-                .map(|p| {
-                    format!(
-                        ": {}",
-                        plural(p.binaries, "binary").replace("binarys", "binaries")
-                    )
-                })
+                .map(|p| format!(": {}", plural(p.binaries, "binary").replace("binarys", "binaries")))
                 .unwrap_or_default();
-            writeln!(
-                out,
-                "  {}{origin}{counts}",
-                paint.apply(package, |s| s.bold())
-            )?;
+            writeln!(out, "  {}{origin}{counts}", paint.apply(package, |s| s.bold()))?;
         }
         for f in fs {
-            let path = if f.path.is_empty() {
-                "(package)"
-            } else {
-                f.path.as_str()
-            };
+            let path = if f.path.is_empty() { "(package)" } else { f.path.as_str() };
             writeln!(out, "    {}[{}] {path}", paint.severity(f.severity), f.code)?;
             writeln!(out, "        {}", f.message)?;
             if let Some(seen) = &f.runtime_error {
@@ -148,17 +105,10 @@ fn render_input(
             }
         }
         if let Some(fix) = summary.and_then(|p| p.fix.as_ref()) {
-            writeln!(
-                out,
-                "    {} {fix}",
-                paint.apply("fix:", |s| s.green().bold())
-            )?;
+            writeln!(out, "    {} {fix}", paint.apply("fix:", |s| s.green().bold()))?;
         }
     }
-    let hidden = findings
-        .iter()
-        .filter(|f| f.severity == Severity::Info)
-        .count();
+    let hidden = findings.iter().filter(|f| f.severity == Severity::Info).count();
     if hidden > 0 && !opts.verbose {
         writeln!(
             out,

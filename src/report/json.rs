@@ -37,10 +37,7 @@ struct Summary {
 pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let doc = Document {
         version: SCHEMA_VERSION,
-        tool: Tool {
-            name: "elfcheck",
-            version: env!("CARGO_PKG_VERSION"),
-        },
+        tool: Tool { name: "elfcheck", version: env!("CARGO_PKG_VERSION") },
         inputs: &report.inputs,
         findings: &report.findings,
         summary: Summary {

@@ -27,12 +27,7 @@ pub struct HumanOptions {
     pub verbose: bool,
 }
 
-pub fn render(
-    report: &Report,
-    format: Format,
-    human: &HumanOptions,
-    out: &mut dyn Write,
-) -> io::Result<()> {
+pub fn render(report: &Report, format: Format, human: &HumanOptions, out: &mut dyn Write) -> io::Result<()> {
     match format {
         Format::Human => human::render(report, human, out),
         Format::Json => json::render(report, out),
@@ -43,9 +38,5 @@ pub fn render(
 
 /// `1 error`, `2 errors`
 pub(crate) fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("{n} {word}")
-    } else {
-        format!("{n} {word}s")
-    }
+    if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
 }

@@ -15,18 +15,9 @@ fn uri(path: &str) -> String {
     let mut out = String::new();
     for b in path.bytes() {
         match b {
-            b'A'..=b'Z'
-            | b'a'..=b'z'
-            | b'0'..=b'9'
-            | b'-'
-            | b'.'
-            | b'_'
-            | b'~'
-            | b'/'
-            | b'@'
-            | b'+'
-            | b'='
-            | b',' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' | b'@' | b'+' | b'=' | b',' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -56,11 +47,9 @@ pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             if let Some(seen) = &f.runtime_error {
                 text.push_str(&format!(". On Lambda: {seen}"));
             }
-            let mut location =
-                json!({ "physicalLocation": { "artifactLocation": { "uri": uri(&f.input) } } });
+            let mut location = json!({ "physicalLocation": { "artifactLocation": { "uri": uri(&f.input) } } });
             if !f.path.is_empty() {
-                location["logicalLocations"] =
-                    json!([{ "fullyQualifiedName": f.path, "kind": "member" }]);
+                location["logicalLocations"] = json!([{ "fullyQualifiedName": f.path, "kind": "member" }]);
             }
             let mut result = json!({
                 "ruleId": f.code,

@@ -16,10 +16,7 @@ use super::{Context, RuleId};
 use crate::binary::Object;
 use crate::finding::{Finding, Severity};
 
-pub(super) static RULE: RuleId = RuleId {
-    code: "arch-mismatch",
-    severity: Severity::Error,
-};
+pub(super) static RULE: RuleId = RuleId { code: "arch-mismatch", severity: Severity::Error };
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let want = ctx.target.arch.elf_name();
@@ -29,15 +26,8 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
             continue;
         }
         let lambda_arch = ctx.target.arch.lambda_name();
-        let alias = if lambda_arch == want {
-            String::new()
-        } else {
-            format!(" ({want})")
-        };
-        let message = format!(
-            "ELF for {} in an {lambda_arch} function{alias}",
-            elf.machine_name()
-        );
+        let alias = if lambda_arch == want { String::new() } else { format!(" ({want})") };
+        let message = format!("ELF for {} in an {lambda_arch} function{alias}", elf.machine_name());
         let seen = if elf.is_executable() {
             "exec format error".to_string()
         } else {
@@ -47,10 +37,6 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
             )
         };
         let seen = super::python_abi_mismatch::runtime_error_for(ctx, &entry.path, &seen);
-        out.push(
-            ctx.finding(&RULE, &entry.path, message)
-                .runtime_error(seen)
-                .fix(ctx.reinstall_hint(&entry.path)),
-        );
+        out.push(ctx.finding(&RULE, &entry.path, message).runtime_error(seen).fix(ctx.reinstall_hint(&entry.path)));
     }
 }

@@ -12,10 +12,7 @@
 use super::{Context, RuleId};
 use crate::finding::{Finding, Severity};
 
-pub(super) static RULE: RuleId = RuleId {
-    code: "backslash-path",
-    severity: Severity::Error,
-};
+pub(super) static RULE: RuleId = RuleId { code: "backslash-path", severity: Severity::Error };
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for entry in &ctx.package.entries {
@@ -24,16 +21,9 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
             continue;
         }
         out.push(
-            ctx.finding(
-                &RULE,
-                &entry.path,
-                "entry name uses `\\` separators: it unpacks as one oddly named file",
-            )
-            .runtime_error(format!(
-                "{}: No such file or directory",
-                name.replace('\\', "/")
-            ))
-            .fix("zip with a tool that writes `/` separators"),
+            ctx.finding(&RULE, &entry.path, "entry name uses `\\` separators: it unpacks as one oddly named file")
+                .runtime_error(format!("{}: No such file or directory", name.replace('\\', "/")))
+                .fix("zip with a tool that writes `/` separators"),
         );
     }
 }

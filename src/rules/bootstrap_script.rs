@@ -15,10 +15,7 @@ use super::{Context, RuleId};
 use crate::finding::{Finding, Severity};
 use crate::target::Family;
 
-pub(super) static RULE: RuleId = RuleId {
-    code: "bootstrap-script",
-    severity: Severity::Error,
-};
+pub(super) static RULE: RuleId = RuleId { code: "bootstrap-script", severity: Severity::Error };
 
 /// Interpreters every Lambda image has.
 const ALWAYS_PRESENT: [&str; 4] = ["/bin/sh", "/bin/bash", "/usr/bin/bash", "/usr/bin/sh"];
@@ -53,22 +50,13 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let Some(interpreter) = words.next() else {
         return;
     };
-    let program = if interpreter.ends_with("/env") {
-        words.find(|w| !w.starts_with('-')).unwrap_or("")
-    } else {
-        interpreter
-    };
-    let in_package = ctx
-        .package
-        .package_path(program)
-        .is_some_and(|p| ctx.package.resolve(&p).is_some());
+    let program =
+        if interpreter.ends_with("/env") { words.find(|w| !w.starts_with('-')).unwrap_or("") } else { interpreter };
+    let in_package = ctx.package.package_path(program).is_some_and(|p| ctx.package.resolve(&p).is_some());
     let provided_only = ctx.target.family() == Some(Family::Provided);
     let known = ALWAYS_PRESENT.contains(&program) || matches!(program, "sh" | "bash");
     if provided_only && !known && !in_package {
-        let message = format!(
-            "script runs `{program}`, which the {} image does not have",
-            ctx.target.short_name()
-        );
+        let message = format!("script runs `{program}`, which the {} image does not have", ctx.target.short_name());
         out.push(
             ctx.finding(&RULE, "bootstrap", message)
                 .runtime_error(seen)

@@ -13,10 +13,7 @@ use super::{Context, RuleId};
 use crate::finding::{Finding, Severity};
 use crate::source::Content;
 
-pub(super) static RULE: RuleId = RuleId {
-    code: "corrupt-entry",
-    severity: Severity::Error,
-};
+pub(super) static RULE: RuleId = RuleId { code: "corrupt-entry", severity: Severity::Error };
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for entry in &ctx.package.entries {

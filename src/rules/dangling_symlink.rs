@@ -14,21 +14,15 @@ use crate::finding::{Finding, Severity};
 use crate::package::join_link;
 use crate::source::EntryKind;
 
-pub(super) static RULE: RuleId = RuleId {
-    code: "dangling-symlink",
-    severity: Severity::Warning,
-};
+pub(super) static RULE: RuleId = RuleId { code: "dangling-symlink", severity: Severity::Warning };
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for entry in &ctx.package.entries {
         let EntryKind::Symlink { target } = &entry.kind else {
             continue;
         };
-        let inside = if target.starts_with('/') {
-            ctx.package.package_path(target)
-        } else {
-            join_link(&entry.path, target)
-        };
+        let inside =
+            if target.starts_with('/') { ctx.package.package_path(target) } else { join_link(&entry.path, target) };
         let problem = match inside {
             None => format!("symlink to `{target}` points outside the package"),
             Some(p) if ctx.package.resolve(&p).is_none() => {
@@ -38,10 +32,7 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
         };
         out.push(
             ctx.finding(&RULE, &entry.path, problem)
-                .runtime_error(format!(
-                    "{}: No such file or directory",
-                    ctx.package.runtime_path(&entry.path)
-                ))
+                .runtime_error(format!("{}: No such file or directory", ctx.package.runtime_path(&entry.path)))
                 .fix("store the file instead of the link, or fix the link target"),
         );
     }

@@ -12,10 +12,7 @@ use super::{Context, RuleId};
 use crate::binary::Object;
 use crate::finding::{Finding, Severity};
 
-pub(super) static RULE: RuleId = RuleId {
-    code: "elf-class-mismatch",
-    severity: Severity::Error,
-};
+pub(super) static RULE: RuleId = RuleId { code: "elf-class-mismatch", severity: Severity::Error };
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for (entry, object) in ctx.loaded_objects() {
@@ -23,30 +20,11 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if elf.bits == 64 && !elf.big_endian {
             continue;
         }
-        let endian = if elf.big_endian {
-            "big-endian"
-        } else {
-            "little-endian"
-        };
-        let message = format!(
-            "{}-bit {endian} ELF for {}; Lambda runs 64-bit little-endian code",
-            elf.bits,
-            elf.machine_name()
-        );
-        let seen = if elf.bits == 32 {
-            "wrong ELF class: ELFCLASS32"
-        } else {
-            "invalid ELF header"
-        };
-        let seen = if elf.is_executable() {
-            "exec format error".to_string()
-        } else {
-            seen.to_string()
-        };
-        out.push(
-            ctx.finding(&RULE, &entry.path, message)
-                .runtime_error(seen)
-                .fix(ctx.reinstall_hint(&entry.path)),
-        );
+        let endian = if elf.big_endian { "big-endian" } else { "little-endian" };
+        let message =
+            format!("{}-bit {endian} ELF for {}; Lambda runs 64-bit little-endian code", elf.bits, elf.machine_name());
+        let seen = if elf.bits == 32 { "wrong ELF class: ELFCLASS32" } else { "invalid ELF header" };
+        let seen = if elf.is_executable() { "exec format error".to_string() } else { seen.to_string() };
+        out.push(ctx.finding(&RULE, &entry.path, message).runtime_error(seen).fix(ctx.reinstall_hint(&entry.path)));
     }
 }

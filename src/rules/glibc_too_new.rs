@@ -21,10 +21,7 @@ use crate::binary::ElfInfo;
 use crate::finding::{Finding, Severity};
 use crate::version::{Version, split_symbol_version};
 
-pub(super) static RULE: RuleId = RuleId {
-    code: "glibc-too-new",
-    severity: Severity::Error,
-};
+pub(super) static RULE: RuleId = RuleId { code: "glibc-too-new", severity: Severity::Error };
 
 /// The glibc version a need stands for, if it is one that can fail.
 pub(crate) fn glibc_need_version(version: &str) -> Option<Version> {
@@ -59,11 +56,7 @@ pub(crate) fn newest_glibc_need(elf: &ElfInfo) -> Option<(Version, String, Vec<S
 
 fn is_loader(path: &str, elf: &ElfInfo) -> bool {
     let name = crate::package::file_name(path);
-    name.starts_with("ld-linux")
-        || elf
-            .soname
-            .as_deref()
-            .is_some_and(|s| s.starts_with("ld-linux"))
+    name.starts_with("ld-linux") || elf.soname.as_deref().is_some_and(|s| s.starts_with("ld-linux"))
 }
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
@@ -79,28 +72,10 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
             continue;
         }
         let shown: Vec<String> = symbols.iter().take(5).map(|s| format!("`{s}`")).collect();
-        let more = if symbols.len() > 5 {
-            format!(" and {} more", symbols.len() - 5)
-        } else {
-            String::new()
-        };
-        let syms = if shown.is_empty() {
-            String::new()
-        } else {
-            format!(" ({}{more})", shown.join(", "))
-        };
-        let message = format!(
-            "needs `{name}`{syms} but {} has glibc {have}",
-            ctx.target.short_name()
-        );
-        let seen = format!(
-            "version `{name}' not found (required by {})",
-            ctx.package.runtime_path(&entry.path)
-        );
-        out.push(
-            ctx.finding(&RULE, &entry.path, message)
-                .runtime_error(seen)
-                .fix(ctx.reinstall_hint(&entry.path)),
-        );
+        let more = if symbols.len() > 5 { format!(" and {} more", symbols.len() - 5) } else { String::new() };
+        let syms = if shown.is_empty() { String::new() } else { format!(" ({}{more})", shown.join(", ")) };
+        let message = format!("needs `{name}`{syms} but {} has glibc {have}", ctx.target.short_name());
+        let seen = format!("version `{name}' not found (required by {})", ctx.package.runtime_path(&entry.path));
+        out.push(ctx.finding(&RULE, &entry.path, message).runtime_error(seen).fix(ctx.reinstall_hint(&entry.path)));
     }
 }

@@ -17,10 +17,7 @@ use crate::finding::{Finding, Severity};
 use crate::loader::{Resolution, resolve};
 use crate::version::{Version, split_symbol_version};
 
-pub(super) static RULE: RuleId = RuleId {
-    code: "libstdcxx-too-new",
-    severity: Severity::Error,
-};
+pub(super) static RULE: RuleId = RuleId { code: "libstdcxx-too-new", severity: Severity::Error };
 
 const NAMESPACES: [&str; 3] = ["GLIBCXX", "CXXABI", "GCC"];
 
@@ -39,14 +36,7 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
             if !NAMESPACES.contains(&ns) || have.get(ns).is_some_and(|h| v <= *h) {
                 continue;
             }
-            let bundled = resolve(
-                ctx.package,
-                ctx.target,
-                &entry.path,
-                &elf.rpath,
-                &elf.runpath,
-                &need.library,
-            );
+            let bundled = resolve(ctx.package, ctx.target, &entry.path, &elf.rpath, &elf.runpath, &need.library);
             if matches!(bundled, Resolution::Package(_)) {
                 continue;
             }
@@ -67,27 +57,14 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let parts: Vec<String> = too_new
             .iter()
             .map(|(ns, v, syms)| {
-                let first = syms
-                    .first()
-                    .map(|s| format!(" (`{s}`)"))
-                    .unwrap_or_default();
-                let max = have
-                    .get(ns.as_str())
-                    .map(|h| format!("{ns}_{h}"))
-                    .unwrap_or_else(|| "none".into());
+                let first = syms.first().map(|s| format!(" (`{s}`)")).unwrap_or_default();
+                let max = have.get(ns.as_str()).map(|h| format!("{ns}_{h}")).unwrap_or_else(|| "none".into());
                 format!("`{ns}_{v}`{first}, runtime has up to `{max}`")
             })
             .collect();
         let (ns, v, _) = &too_new[0];
         let message = format!("needs {} on {}", parts.join("; "), ctx.target.short_name());
-        let seen = format!(
-            "version `{ns}_{v}' not found (required by {})",
-            ctx.package.runtime_path(&entry.path)
-        );
-        out.push(
-            ctx.finding(&RULE, &entry.path, message)
-                .runtime_error(seen)
-                .fix(ctx.reinstall_hint(&entry.path)),
-        );
+        let seen = format!("version `{ns}_{v}' not found (required by {})", ctx.package.runtime_path(&entry.path));
+        out.push(ctx.finding(&RULE, &entry.path, message).runtime_error(seen).fix(ctx.reinstall_hint(&entry.path)));
     }
 }

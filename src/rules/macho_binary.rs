@@ -14,29 +14,19 @@ use super::{Context, RuleId};
 use crate::binary::Object;
 use crate::finding::{Finding, Severity};
 
-pub(super) static RULE: RuleId = RuleId {
-    code: "macho-binary",
-    severity: Severity::Error,
-};
+pub(super) static RULE: RuleId = RuleId { code: "macho-binary", severity: Severity::Error };
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for (entry, object) in ctx.loaded_objects() {
         let Object::MachO(m) = object else { continue };
         let kind = if m.fat { "universal Mach-O" } else { "Mach-O" };
-        let message = format!(
-            "{kind} {} built for macOS ({})",
-            m.file_type,
-            m.arches.join(", ")
-        );
+        let message = format!("{kind} {} built for macOS ({})", m.file_type, m.arches.join(", "));
         out.push(
             ctx.finding(&RULE, &entry.path, message)
                 .runtime_error(super::python_abi_mismatch::runtime_error_for(
                     ctx,
                     &entry.path,
-                    &format!(
-                        "{}: invalid ELF header",
-                        ctx.package.runtime_path(&entry.path)
-                    ),
+                    &format!("{}: invalid ELF header", ctx.package.runtime_path(&entry.path)),
                 ))
                 .fix(ctx.reinstall_hint(&entry.path)),
         );

@@ -18,10 +18,7 @@ use crate::finding::{Finding, Severity};
 use crate::loader::{Resolution, resolve};
 use crate::package::file_name;
 
-pub(super) static RULE: RuleId = RuleId {
-    code: "missing-library",
-    severity: Severity::Error,
-};
+pub(super) static RULE: RuleId = RuleId { code: "missing-library", severity: Severity::Error };
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for (entry, elf) in ctx.native_elfs() {
@@ -32,29 +29,15 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
             .needed
             .iter()
             .filter(|n| {
-                resolve(
-                    ctx.package,
-                    ctx.target,
-                    &entry.path,
-                    &elf.rpath,
-                    &elf.runpath,
-                    n,
-                ) == Resolution::Missing
+                resolve(ctx.package, ctx.target, &entry.path, &elf.rpath, &elf.runpath, n) == Resolution::Missing
             })
             .collect();
         if missing.is_empty() {
             continue;
         }
         let names: Vec<String> = missing.iter().map(|n| format!("`{n}`")).collect();
-        let message = format!(
-            "{} -> {}: not in the package or the runtime",
-            file_name(&entry.path),
-            names.join(", ")
-        );
-        let seen = format!(
-            "{}: cannot open shared object file: No such file or directory",
-            missing[0]
-        );
+        let message = format!("{} -> {}: not in the package or the runtime", file_name(&entry.path), names.join(", "));
+        let seen = format!("{}: cannot open shared object file: No such file or directory", missing[0]);
         out.push(
             ctx.finding(&RULE, &entry.path, message)
                 .runtime_error(seen)

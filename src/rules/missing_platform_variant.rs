@@ -18,25 +18,14 @@ use super::{Context, RuleId};
 use crate::finding::{Finding, Severity};
 use crate::platform::Placement;
 
-pub(super) static RULE: RuleId = RuleId {
-    code: "missing-platform-variant",
-    severity: Severity::Error,
-};
+pub(super) static RULE: RuleId = RuleId { code: "missing-platform-variant", severity: Severity::Error };
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     // needed variant -> (layout, group directory, example file)
     let mut missing: BTreeMap<&str, (&str, &str, &str)> = BTreeMap::new();
     for (path, placement) in ctx.placements.iter() {
-        if let Placement::MissingVariant {
-            layout,
-            needed,
-            group,
-        } = placement
-        {
-            let slot =
-                missing
-                    .entry(needed.as_str())
-                    .or_insert((layout, group.as_str(), path.as_str()));
+        if let Placement::MissingVariant { layout, needed, group } = placement {
+            let slot = missing.entry(needed.as_str()).or_insert((layout, group.as_str(), path.as_str()));
             if path.as_str() < slot.2 {
                 slot.2 = path;
             }
@@ -44,17 +33,13 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     }
     for (needed, (layout, group, example)) in missing {
         let platform = format!("linux-{}", ctx.target.arch.node_name());
-        let message = format!(
-            "{layout} with no build for {platform} (Lambda's platform): `{needed}` is needed"
-        );
+        let message = format!("{layout} with no build for {platform} (Lambda's platform): `{needed}` is needed");
         let fix = match layout {
             "npm platform package" => format!(
                 "install it: npm install --os=linux --cpu={} --libc=glibc {needed}",
                 ctx.target.arch.node_name()
             ),
-            _ => {
-                "install the package for the target platform, or in the SAM build image".to_string()
-            }
+            _ => "install the package for the target platform, or in the SAM build image".to_string(),
         };
         let mut f = ctx.finding(&RULE, group, message).fix(fix);
         f.package = ctx.package.owner_of(example).map(|d| d.label());

@@ -59,9 +59,7 @@ impl<'a> Context<'a> {
 
     /// Object files the runtime may load.
     pub fn loaded_objects(&self) -> impl Iterator<Item = (&'a Entry, &'a Object)> + '_ {
-        self.package
-            .objects()
-            .filter(|(e, _)| self.is_loaded(&e.path))
+        self.package.objects().filter(|(e, _)| self.is_loaded(&e.path))
     }
 
     /// ELF files that pass every identity rule: the loader rules judge these.
@@ -80,10 +78,7 @@ impl<'a> Context<'a> {
                 let image = crate::hint::build_image(self.target)
                     .map(|i| format!(" (e.g. in the `{i}` image)"))
                     .unwrap_or_default();
-                format!(
-                    "rebuild it for {}{image}",
-                    crate::hint::platform_words(self.target)
-                )
+                format!("rebuild it for {}{image}", crate::hint::platform_words(self.target))
             }
         }
     }
@@ -119,10 +114,7 @@ impl Rule {
             .source
             .lines()
             .take_while(|l| l.starts_with("//!"))
-            .map(|l| {
-                l.strip_prefix("//! ")
-                    .unwrap_or(l.strip_prefix("//!").unwrap_or(l))
-            })
+            .map(|l| l.strip_prefix("//! ").unwrap_or(l.strip_prefix("//!").unwrap_or(l)))
             .collect();
         lines.join("\n").trim().to_string()
     }
@@ -135,11 +127,7 @@ impl Rule {
 
 macro_rules! rule {
     ($module:ident) => {
-        Rule {
-            id: &$module::RULE,
-            source: include_str!(concat!(stringify!($module), ".rs")),
-            check: $module::check,
-        }
+        Rule { id: &$module::RULE, source: include_str!(concat!(stringify!($module), ".rs")), check: $module::check }
     };
 }
 
@@ -192,15 +180,9 @@ mod tests {
         for rule in RULES {
             let code = rule.code();
             assert!(codes.insert(code), "duplicate code {code}");
-            assert!(
-                code.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
-                "{code} is not kebab-case"
-            );
+            assert!(code.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{code} is not kebab-case");
             let doc = rule.doc();
-            assert!(
-                doc.lines().count() >= 3,
-                "{code} has too little documentation:\n{doc}"
-            );
+            assert!(doc.lines().count() >= 3, "{code} has too little documentation:\n{doc}");
         }
     }
 }

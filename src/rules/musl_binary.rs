@@ -13,10 +13,7 @@
 use super::{Context, RuleId};
 use crate::finding::{Finding, Severity};
 
-pub(super) static RULE: RuleId = RuleId {
-    code: "musl-binary",
-    severity: Severity::Error,
-};
+pub(super) static RULE: RuleId = RuleId { code: "musl-binary", severity: Severity::Error };
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for (entry, elf) in ctx.native_elfs() {
@@ -28,28 +25,14 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
             .iter()
             .find(|n| n.starts_with("libc.musl-") || n.as_str() == "libc.so")
             .map(|n| format!("needs `{n}`"))
-            .or_else(|| {
-                elf.interpreter
-                    .as_ref()
-                    .map(|i| format!("uses the musl loader `{i}`"))
-            })
+            .or_else(|| elf.interpreter.as_ref().map(|i| format!("uses the musl loader `{i}`")))
             .unwrap_or_else(|| "linked against musl".into());
-        let lib = elf
-            .needed
-            .iter()
-            .find(|n| n.starts_with("libc.musl-"))
-            .cloned()
-            .unwrap_or("libc.musl-x86_64.so.1".into());
+        let lib =
+            elf.needed.iter().find(|n| n.starts_with("libc.musl-")).cloned().unwrap_or("libc.musl-x86_64.so.1".into());
         out.push(
-            ctx.finding(
-                &RULE,
-                &entry.path,
-                format!("linked against musl libc ({evidence}); Lambda uses glibc"),
-            )
-            .runtime_error(format!(
-                "{lib}: cannot open shared object file: No such file or directory"
-            ))
-            .fix(ctx.reinstall_hint(&entry.path)),
+            ctx.finding(&RULE, &entry.path, format!("linked against musl libc ({evidence}); Lambda uses glibc"))
+                .runtime_error(format!("{lib}: cannot open shared object file: No such file or directory"))
+                .fix(ctx.reinstall_hint(&entry.path)),
         );
     }
 }

@@ -14,10 +14,7 @@ use super::{Context, RuleId};
 use crate::finding::{Finding, Severity};
 use crate::source::Content;
 
-pub(super) static RULE: RuleId = RuleId {
-    code: "nested-archive-refused",
-    severity: Severity::Warning,
-};
+pub(super) static RULE: RuleId = RuleId { code: "nested-archive-refused", severity: Severity::Warning };
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for entry in &ctx.package.entries {
@@ -25,12 +22,8 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
             continue;
         };
         out.push(
-            ctx.finding(
-                &RULE,
-                &entry.path,
-                format!("nested archive not scanned: {why}"),
-            )
-            .fix("check the archive by itself, or unpack it into the package"),
+            ctx.finding(&RULE, &entry.path, format!("nested archive not scanned: {why}"))
+                .fix("check the archive by itself, or unpack it into the package"),
         );
     }
 }

@@ -14,10 +14,7 @@
 use super::{Context, RuleId};
 use crate::finding::{Finding, Severity};
 
-pub(super) static RULE: RuleId = RuleId {
-    code: "node-abi-mismatch",
-    severity: Severity::Error,
-};
+pub(super) static RULE: RuleId = RuleId { code: "node-abi-mismatch", severity: Severity::Error };
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let Some(want) = ctx.target.node_abi() else {
@@ -30,17 +27,11 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if elf.napi || have == want {
             continue;
         }
-        let message = format!(
-            "addon built for NODE_MODULE_VERSION {have}; {} requires {want}",
-            ctx.target.short_name()
-        );
+        let message =
+            format!("addon built for NODE_MODULE_VERSION {have}; {} requires {want}", ctx.target.short_name());
         let seen = format!(
             "was compiled against a different Node.js version using NODE_MODULE_VERSION {have}. This version of Node.js requires NODE_MODULE_VERSION {want}."
         );
-        out.push(
-            ctx.finding(&RULE, &entry.path, message)
-                .runtime_error(seen)
-                .fix(ctx.reinstall_hint(&entry.path)),
-        );
+        out.push(ctx.finding(&RULE, &entry.path, message).runtime_error(seen).fix(ctx.reinstall_hint(&entry.path)));
     }
 }

@@ -18,10 +18,7 @@ use crate::finding::{Finding, Severity};
 use crate::package::Layout;
 use crate::source::EntryKind;
 
-pub(super) static RULE: RuleId = RuleId {
-    code: "not-executable",
-    severity: Severity::Error,
-};
+pub(super) static RULE: RuleId = RuleId { code: "not-executable", severity: Severity::Error };
 
 /// Paths Lambda executes in this package.
 fn executed_paths<'a>(ctx: &Context<'a>) -> Vec<&'a str> {
@@ -29,9 +26,7 @@ fn executed_paths<'a>(ctx: &Context<'a>) -> Vec<&'a str> {
     for e in &ctx.package.entries {
         let top_level_bootstrap = e.path == "bootstrap";
         let extension = ctx.package.layout == Layout::Layer
-            && e.path
-                .strip_prefix("extensions/")
-                .is_some_and(|rest| !rest.contains('/') && !rest.is_empty());
+            && e.path.strip_prefix("extensions/").is_some_and(|rest| !rest.contains('/') && !rest.is_empty());
         if (top_level_bootstrap || extension) && e.kind != EntryKind::Dir {
             paths.push(&e.path);
         }
@@ -45,27 +40,19 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
             continue;
         }; // dangling-symlink reports it
         let problem = match target.mode {
-            None => "is stored without Unix permissions (a zip written on Windows?), so Lambda unpacks it as 0644".to_string(),
+            None => "is stored without Unix permissions (a zip written on Windows?), so Lambda unpacks it as 0644"
+                .to_string(),
             Some(m) if m & 0o111 == 0 => format!("is stored with mode {m:04o}, without the executable bit"),
             Some(_) => continue,
         };
-        let via = if target.path != path {
-            format!(" (via the link to `{}`)", target.path)
-        } else {
-            String::new()
-        };
+        let via = if target.path != path { format!(" (via the link to `{}`)", target.path) } else { String::new() };
         let message = format!("`{path}`{via} {problem}");
-        let seen = format!(
-            "Runtime.InvalidEntrypoint: fork/exec {}: permission denied",
-            ctx.package.runtime_path(path)
-        );
+        let seen =
+            format!("Runtime.InvalidEntrypoint: fork/exec {}: permission denied", ctx.package.runtime_path(path));
         out.push(
             ctx.finding(&RULE, path, message)
                 .runtime_error(seen)
-                .fix(format!(
-                    "run `chmod 755 {}` and zip again on Linux or macOS",
-                    target.path
-                )),
+                .fix(format!("run `chmod 755 {}` and zip again on Linux or macOS", target.path)),
         );
     }
 }

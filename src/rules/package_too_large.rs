@@ -14,10 +14,7 @@ use super::{Context, RuleId};
 use crate::finding::{Finding, Severity};
 use crate::source::EntryKind;
 
-pub(super) static RULE: RuleId = RuleId {
-    code: "package-too-large",
-    severity: Severity::Error,
-};
+pub(super) static RULE: RuleId = RuleId { code: "package-too-large", severity: Severity::Error };
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let table = crate::target::table();
@@ -33,30 +30,17 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
             ctx.finding(
                 &RULE,
                 "",
-                format!(
-                    "unzips to {unzipped} bytes, over Lambda's limit of {} bytes",
-                    table.max_unzipped_bytes
-                ),
+                format!("unzips to {unzipped} bytes, over Lambda's limit of {} bytes", table.max_unzipped_bytes),
             )
-            .runtime_error(format!(
-                "Unzipped size must be smaller than {} bytes",
-                table.max_unzipped_bytes
-            ))
+            .runtime_error(format!("Unzipped size must be smaller than {} bytes", table.max_unzipped_bytes))
             .fix("move dependencies into layers or a container image, or drop unused files"),
         );
     }
-    if let Some(zipped) = ctx
-        .package
-        .zipped_size
-        .filter(|z| *z > table.max_zipped_bytes)
-    {
+    if let Some(zipped) = ctx.package.zipped_size.filter(|z| *z > table.max_zipped_bytes) {
         let mut f = ctx.finding(
             &RULE,
             "",
-            format!(
-                "zip is {zipped} bytes, over the {} byte limit for direct upload",
-                table.max_zipped_bytes
-            ),
+            format!("zip is {zipped} bytes, over the {} byte limit for direct upload", table.max_zipped_bytes),
         );
         f.severity = Severity::Warning; // still deployable through S3
         out.push(f.fix("upload through S3, or make the package smaller"));

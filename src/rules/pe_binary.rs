@@ -14,10 +14,7 @@ use super::{Context, RuleId};
 use crate::binary::Object;
 use crate::finding::{Finding, Severity};
 
-pub(super) static RULE: RuleId = RuleId {
-    code: "pe-binary",
-    severity: Severity::Error,
-};
+pub(super) static RULE: RuleId = RuleId { code: "pe-binary", severity: Severity::Error };
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for (entry, object) in ctx.loaded_objects() {
@@ -32,10 +29,7 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 .runtime_error(super::python_abi_mismatch::runtime_error_for(
                     ctx,
                     &entry.path,
-                    &format!(
-                        "{}: invalid ELF header",
-                        ctx.package.runtime_path(&entry.path)
-                    ),
+                    &format!("{}: invalid ELF header", ctx.package.runtime_path(&entry.path)),
                 ))
                 .fix(ctx.reinstall_hint(&entry.path)),
         );

@@ -20,14 +20,9 @@ use super::{Context, RuleId};
 use crate::binary::{ElfInfo, Object};
 use crate::finding::{Finding, Severity};
 use crate::package::{Layout, file_name};
-use crate::python::{
-    ExtTag, expected_tag, imports, layer_python_version, module_name, parse_extension_name,
-};
+use crate::python::{ExtTag, expected_tag, imports, layer_python_version, module_name, parse_extension_name};
 
-pub(super) static RULE: RuleId = RuleId {
-    code: "python-abi-mismatch",
-    severity: Severity::Error,
-};
+pub(super) static RULE: RuleId = RuleId { code: "python-abi-mismatch", severity: Severity::Error };
 
 /// Whether a file is a Python extension module: it exports `PyInit_*`, or its name carries an
 /// interpreter tag.
@@ -48,11 +43,7 @@ pub(crate) fn runtime_error_for(ctx: &Context, path: &str, fallback: &str) -> St
                 || matches!(&tag, ExtTag::CPython { platform, .. } if platform != ctx.target.arch.python_triplet())
         }
     };
-    if skipped {
-        format!("No module named '{}'", module_name(path, stem))
-    } else {
-        fallback.to_string()
-    }
+    if skipped { format!("No module named '{}'", module_name(path, stem)) } else { fallback.to_string() }
 }
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
@@ -78,11 +69,7 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
             expected_tag(version, arch)
         );
         let seen = format!("No module named '{}'", module_name(&entry.path, stem));
-        out.push(
-            ctx.finding(&RULE, &entry.path, message)
-                .runtime_error(seen)
-                .fix(ctx.reinstall_hint(&entry.path)),
-        );
+        out.push(ctx.finding(&RULE, &entry.path, message).runtime_error(seen).fix(ctx.reinstall_hint(&entry.path)));
     }
     if ctx.package.layout == Layout::Layer {
         let dirs: BTreeSet<(String, (u32, u32))> = ctx
@@ -101,11 +88,10 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 "layer directory for Python {a}.{b} is not on `sys.path` of {}; nothing under it is importable",
                 ctx.target.short_name()
             );
-            out.push(
-                ctx.finding(&RULE, &dir, message)
-                    .runtime_error("No module named ...")
-                    .fix(format!("install the layer's packages under `python/lib/python{}.{}/site-packages` or `python/`", version.0, version.1)),
-            );
+            out.push(ctx.finding(&RULE, &dir, message).runtime_error("No module named ...").fix(format!(
+                "install the layer's packages under `python/lib/python{}.{}/site-packages` or `python/`",
+                version.0, version.1
+            )));
         }
     }
 }

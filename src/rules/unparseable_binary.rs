@@ -13,10 +13,7 @@ use super::{Context, RuleId};
 use crate::binary::Object;
 use crate::finding::{Finding, Severity};
 
-pub(super) static RULE: RuleId = RuleId {
-    code: "unparseable-binary",
-    severity: Severity::Warning,
-};
+pub(super) static RULE: RuleId = RuleId { code: "unparseable-binary", severity: Severity::Warning };
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for (entry, object) in ctx.loaded_objects() {
@@ -24,11 +21,7 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
             continue;
         };
         let message = format!("looks like {claimed} but cannot be parsed: {reason}");
-        let seen = if *claimed == "ELF" {
-            "file too short"
-        } else {
-            "invalid ELF header"
-        };
+        let seen = if *claimed == "ELF" { "file too short" } else { "invalid ELF header" };
         out.push(
             ctx.finding(&RULE, &entry.path, message)
                 .runtime_error(seen)

@@ -14,10 +14,7 @@ use super::{Context, RuleId};
 use crate::finding::{Finding, Severity};
 use crate::source::EntryKind;
 
-pub(super) static RULE: RuleId = RuleId {
-    code: "unreadable-file",
-    severity: Severity::Error,
-};
+pub(super) static RULE: RuleId = RuleId { code: "unreadable-file", severity: Severity::Error };
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for entry in &ctx.package.entries {
@@ -33,10 +30,7 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let message = format!("{what} (mode {mode:04o})");
         out.push(
             ctx.finding(&RULE, &entry.path, message)
-                .runtime_error(format!(
-                    "[Errno 13] Permission denied: '{}'",
-                    ctx.package.runtime_path(&entry.path)
-                ))
+                .runtime_error(format!("[Errno 13] Permission denied: '{}'", ctx.package.runtime_path(&entry.path)))
                 .fix("run `chmod -R o+rX .` before zipping"),
         );
     }

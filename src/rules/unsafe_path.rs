@@ -11,10 +11,7 @@
 use super::{Context, RuleId};
 use crate::finding::{Finding, Severity};
 
-pub(super) static RULE: RuleId = RuleId {
-    code: "unsafe-path",
-    severity: Severity::Error,
-};
+pub(super) static RULE: RuleId = RuleId { code: "unsafe-path", severity: Severity::Error };
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for entry in &ctx.package.entries {
@@ -23,12 +20,8 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
             continue;
         };
         out.push(
-            ctx.finding(
-                &RULE,
-                &entry.path,
-                format!("entry name has an {why}: it points outside the package"),
-            )
-            .fix("rebuild the zip from inside the package directory"),
+            ctx.finding(&RULE, &entry.path, format!("entry name has an {why}: it points outside the package"))
+                .fix("rebuild the zip from inside the package directory"),
         );
     }
 }

@@ -16,10 +16,7 @@ use super::{Context, RuleId};
 use crate::finding::{Finding, Severity};
 use crate::platform::Placement;
 
-pub(super) static RULE: RuleId = RuleId {
-    code: "unused-platform-binary",
-    severity: Severity::Info,
-};
+pub(super) static RULE: RuleId = RuleId { code: "unused-platform-binary", severity: Severity::Info };
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let mut placed: Vec<(&String, &Placement)> = ctx.placements.iter().collect();
@@ -27,10 +24,7 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for (path, placement) in placed {
         let message = match placement {
             Placement::UnusedVariant { layout, selected } => {
-                format!(
-                    "{layout}: never loaded on {}; the runtime uses `{selected}`",
-                    ctx.target.label()
-                )
+                format!("{layout}: never loaded on {}; the runtime uses `{selected}`", ctx.target.label())
             }
             Placement::NeverLoaded { why } => format!("never loaded on Linux: {why}"),
             Placement::MissingVariant { .. } => continue,

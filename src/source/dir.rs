@@ -19,12 +19,7 @@ pub(super) fn read(root: &Path, limits: &Limits) -> Result<Contents, Error> {
     for item in WalkDir::new(root).follow_links(false).min_depth(1) {
         let item = item.map_err(|e| {
             let path = e.path().unwrap_or(root).to_path_buf();
-            Error::Input {
-                path,
-                cause: e
-                    .io_error()
-                    .map_or_else(|| e.to_string(), |io| io.to_string()),
-            }
+            Error::Input { path, cause: e.io_error().map_or_else(|| e.to_string(), |io| io.to_string()) }
         })?;
         listed.push(item);
     }
@@ -32,16 +27,11 @@ pub(super) fn read(root: &Path, limits: &Limits) -> Result<Contents, Error> {
         .par_iter()
         .flat_map_iter(|item| {
             let rel = item.path().strip_prefix(root).unwrap_or(item.path());
-            let path = rel
-                .to_string_lossy()
-                .replace(std::path::MAIN_SEPARATOR, "/");
+            let path = rel.to_string_lossy().replace(std::path::MAIN_SEPARATOR, "/");
             read_item(item, path, limits)
         })
         .collect();
-    Ok(Contents {
-        entries,
-        zipped_size: None,
-    })
+    Ok(Contents { entries, zipped_size: None })
 }
 
 fn read_item(item: &walkdir::DirEntry, path: String, limits: &Limits) -> Vec<Entry> {
@@ -52,25 +42,11 @@ fn read_item(item: &walkdir::DirEntry, path: String, limits: &Limits) -> Vec<Ent
     let mode = Some(meta.permissions().mode() & 0o7777);
     let ft = item.file_type();
     if ft.is_symlink() {
-        let target = std::fs::read_link(item.path())
-            .map(|t| t.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        return vec![Entry {
-            path,
-            kind: EntryKind::Symlink { target },
-            mode,
-            size: 0,
-            content: Content::Other,
-        }];
+        let target = std::fs::read_link(item.path()).map(|t| t.to_string_lossy().into_owned()).unwrap_or_default();
+        return vec![Entry { path, kind: EntryKind::Symlink { target }, mode, size: 0, content: Content::Other }];
     }
     if ft.is_dir() {
-        return vec![Entry {
-            path,
-            kind: EntryKind::Dir,
-            mode,
-            size: 0,
-            content: Content::Other,
-        }];
+        return vec![Entry { path, kind: EntryKind::Dir, mode, size: 0, content: Content::Other }];
     }
     if !ft.is_file() {
         return Vec::new(); // sockets, fifos and devices do not survive zipping
@@ -80,23 +56,11 @@ fn read_item(item: &walkdir::DirEntry, path: String, limits: &Limits) -> Vec<Ent
         Ok(mut f) => inspect(&mut f, &path, size, limits, 0),
         Err(e) => (Content::Unreadable(e.to_string()), Vec::new()),
     };
-    let mut out = vec![Entry {
-        path,
-        kind: EntryKind::File,
-        mode,
-        size,
-        content,
-    }];
+    let mut out = vec![Entry { path, kind: EntryKind::File, mode, size, content }];
     out.extend(nested);
     out
 }
 
 fn unreadable(path: String, why: String) -> Entry {
-    Entry {
-        path,
-        kind: EntryKind::File,
-        mode: None,
-        size: 0,
-        content: Content::Unreadable(why),
-    }
+    Entry { path, kind: EntryKind::File, mode: None, size: 0, content: Content::Unreadable(why) }
 }

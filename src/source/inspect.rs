@@ -39,17 +39,13 @@ impl Default for Limits {
 pub(crate) fn wants_text(path: &str) -> bool {
     let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
     let in_dist_info = dir.ends_with(".dist-info");
-    (in_dist_info && matches!(name, "RECORD" | "METADATA" | "WHEEL"))
-        || name == "package.json"
-        || name == "bootstrap"
+    (in_dist_info && matches!(name, "RECORD" | "METADATA" | "WHEEL")) || name == "package.json" || name == "bootstrap"
 }
 
 /// Whether a nested zip is scanned as an archive that Lambda or the language will open.
 pub(crate) fn is_archive_name(path: &str) -> bool {
     let lower = path.to_ascii_lowercase();
-    [".zip", ".whl", ".jar", ".egg"]
-        .iter()
-        .any(|ext| lower.ends_with(ext))
+    [".zip", ".whl", ".jar", ".egg"].iter().any(|ext| lower.ends_with(ext))
 }
 
 /// Fills `buf` as far as the reader goes.
@@ -67,17 +63,10 @@ pub(crate) fn read_head(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usi
 }
 
 /// Reads the rest of `reader` after `head`, up to `max` bytes in all.
-fn read_rest(
-    reader: &mut dyn Read,
-    head: &[u8],
-    size_hint: u64,
-    max: u64,
-) -> io::Result<Option<Vec<u8>>> {
+fn read_rest(reader: &mut dyn Read, head: &[u8], size_hint: u64, max: u64) -> io::Result<Option<Vec<u8>>> {
     let mut bytes = Vec::with_capacity(size_hint.min(max) as usize);
     bytes.extend_from_slice(head);
-    reader
-        .take(max + 1 - head.len() as u64)
-        .read_to_end(&mut bytes)?;
+    reader.take(max + 1 - head.len() as u64).read_to_end(&mut bytes)?;
     Ok((bytes.len() as u64 <= max).then_some(bytes))
 }
 
@@ -115,26 +104,18 @@ fn inspect_inner(
                 return Ok((Content::ArchiveRefused(why), Vec::new()));
             }
             if size > limits.max_nested_bytes {
-                let why = format!(
-                    "{size} bytes is over the {} byte limit for nested archives",
-                    limits.max_nested_bytes
-                );
+                let why =
+                    format!("{size} bytes is over the {} byte limit for nested archives", limits.max_nested_bytes);
                 return Ok((Content::ArchiveRefused(why), Vec::new()));
             }
             let Some(bytes) = read_rest(reader, head, size, limits.max_nested_bytes)? else {
-                return Ok((
-                    Content::ArchiveRefused("larger than its header says".into()),
-                    Vec::new(),
-                ));
+                return Ok((Content::ArchiveRefused("larger than its header says".into()), Vec::new()));
             };
             Ok(super::zip::read_nested(bytes, path, limits, depth + 1))
         }
         Some(kind) if kind.is_object() => {
             if size > limits.max_object_bytes {
-                let reason = format!(
-                    "{size} bytes is over the {} byte limit",
-                    limits.max_object_bytes
-                );
+                let reason = format!("{size} bytes is over the {} byte limit", limits.max_object_bytes);
                 return Ok((Content::Object(unparseable(kind, reason)), Vec::new()));
             }
             let Some(bytes) = read_rest(reader, head, size, limits.max_object_bytes)? else {
@@ -159,15 +140,9 @@ fn inspect_inner(
 }
 
 fn text(bytes: Vec<u8>) -> Content {
-    Content::Text(
-        String::from_utf8(bytes)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-    )
+    Content::Text(String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
 fn unparseable(kind: Sniffed, reason: String) -> binary::Object {
-    binary::Object::Unparseable {
-        claimed: kind.claimed_name(),
-        reason,
-    }
+    binary::Object::Unparseable { claimed: kind.claimed_name(), reason }
 }

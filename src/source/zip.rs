@@ -41,8 +41,7 @@ impl Seek for SharedFile {
             SeekFrom::End(d) => self.len.checked_add_signed(d),
             SeekFrom::Current(d) => self.pos.checked_add_signed(d),
         };
-        self.pos =
-            pos.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before start"))?;
+        self.pos = pos.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before start"))?;
         Ok(self.pos)
     }
 }
@@ -50,62 +49,34 @@ impl Seek for SharedFile {
 pub(super) fn read_file(path: &Path, limits: &Limits) -> Result<Contents, Error> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
-    let reader = SharedFile {
-        file: Arc::new(file),
-        pos: 0,
-        len,
-    };
+    let reader = SharedFile { file: Arc::new(file), pos: 0, len };
     let archive = ZipArchive::new(reader).map_err(|e| Error::not_a_zip(path, &e))?;
     let entries: Vec<Entry> = (0..archive.len())
         .into_par_iter()
-        .map_init(
-            || archive.clone(),
-            |archive, i| read_entry(archive, i, "", limits, 0),
-        )
+        .map_init(|| archive.clone(), |archive, i| read_entry(archive, i, "", limits, 0))
         .flatten_iter()
         .collect();
-    Ok(Contents {
-        entries,
-        zipped_size: Some(len),
-    })
+    Ok(Contents { entries, zipped_size: Some(len) })
 }
 
 /// Scans a nested archive held in memory; its entries are named `outer!/inner`.
-pub(super) fn read_nested(
-    bytes: Vec<u8>,
-    outer: &str,
-    limits: &Limits,
-    depth: u32,
-) -> (Content, Vec<Entry>) {
+pub(super) fn read_nested(bytes: Vec<u8>, outer: &str, limits: &Limits, depth: u32) -> (Content, Vec<Entry>) {
     let compressed = bytes.len() as u64;
     let mut archive = match ZipArchive::new(Cursor::new(bytes)) {
         Ok(a) => a,
         Err(e) => {
-            return (
-                Content::ArchiveRefused(format!("not a readable zip: {}", zip_error(&e))),
-                Vec::new(),
-            );
+            return (Content::ArchiveRefused(format!("not a readable zip: {}", zip_error(&e))), Vec::new());
         }
     };
     if archive.len() > limits.max_nested_entries {
-        let why = format!(
-            "{} entries is over the limit of {}",
-            archive.len(),
-            limits.max_nested_entries
-        );
+        let why = format!("{} entries is over the limit of {}", archive.len(), limits.max_nested_entries);
         return (Content::ArchiveRefused(why), Vec::new());
     }
     let declared: u64 = (0..archive.len())
         .filter_map(|i| archive.by_index_data(i).ok().map(|e| e.size()))
         .fold(0u64, u64::saturating_add);
-    if declared
-        > limits
-            .max_nested_bytes
-            .max(compressed.saturating_mul(limits.max_nested_ratio))
-    {
-        let why = format!(
-            "declares {declared} bytes from {compressed} compressed: refused as a zip bomb"
-        );
+    if declared > limits.max_nested_bytes.max(compressed.saturating_mul(limits.max_nested_ratio)) {
+        let why = format!("declares {declared} bytes from {compressed} compressed: refused as a zip bomb");
         return (Content::ArchiveRefused(why), Vec::new());
     }
     let prefix = format!("{outer}!/");
@@ -113,12 +84,7 @@ pub(super) fn read_nested(
     for i in 0..archive.len() {
         entries.extend(read_entry(&mut archive, i, &prefix, limits, depth));
     }
-    (
-        Content::Archive {
-            entries: entries.len(),
-        },
-        entries,
-    )
+    (Content::Archive { entries: entries.len() }, entries)
 }
 
 /// Reads entry `i`, returning it followed by the entries of any archive nested in it.
@@ -129,10 +95,7 @@ fn read_entry<R: Read + Seek>(
     limits: &Limits,
     depth: u32,
 ) -> Vec<Entry> {
-    let listed_name = archive
-        .name_for_index(i)
-        .and_then(Result::ok)
-        .map(|n| n.into_owned());
+    let listed_name = archive.name_for_index(i).and_then(Result::ok).map(|n| n.into_owned());
     let mut file = match archive.by_index(i) {
         Ok(f) => f,
         Err(e) => {
@@ -151,19 +114,10 @@ fn read_entry<R: Read + Seek>(
     let path = format!("{prefix}{}", name.trim_end_matches('/'));
     // Only Unix-made entries record permissions; the crate would invent some from DOS attributes.
     let records_mode = file.system() == System::Unix && file.external_attributes() >> 16 != 0;
-    let mode = file
-        .unix_mode()
-        .filter(|_| records_mode)
-        .map(|m| m & 0o7777);
+    let mode = file.unix_mode().filter(|_| records_mode).map(|m| m & 0o7777);
     let size = file.size();
     if file.is_dir() {
-        return vec![Entry {
-            path,
-            kind: EntryKind::Dir,
-            mode,
-            size: 0,
-            content: Content::Other,
-        }];
+        return vec![Entry { path, kind: EntryKind::Dir, mode, size: 0, content: Content::Other }];
     }
     if file.is_symlink() {
         let mut target = String::new();
@@ -172,26 +126,14 @@ fn read_entry<R: Read + Seek>(
             Ok(_) => Content::Other,
             Err(e) => Content::Unreadable(e.to_string()),
         };
-        return vec![Entry {
-            path,
-            kind: EntryKind::Symlink { target },
-            mode,
-            size,
-            content,
-        }];
+        return vec![Entry { path, kind: EntryKind::Symlink { target }, mode, size, content }];
     }
     let (content, nested) = if file.encrypted() {
         (Content::Unreadable("encrypted entry".into()), Vec::new())
     } else {
         inspect(&mut file, &path, size, limits, depth)
     };
-    let mut out = vec![Entry {
-        path,
-        kind: EntryKind::File,
-        mode,
-        size,
-        content,
-    }];
+    let mut out = vec![Entry { path, kind: EntryKind::File, mode, size, content }];
     out.extend(nested);
     out
 }
@@ -205,9 +147,6 @@ fn zip_error(e: &ZipError) -> String {
 
 impl Error {
     fn not_a_zip(path: &Path, e: &ZipError) -> Error {
-        Error::Input {
-            path: path.to_path_buf(),
-            cause: format!("not a readable zip archive: {}", zip_error(e)),
-        }
+        Error::Input { path: path.to_path_buf(), cause: format!("not a readable zip archive: {}", zip_error(e)) }
     }
 }

@@ -8,26 +8,14 @@ use elfcheck::{Arch, Finding, Options, Severity};
 use zip::write::SimpleFileOptions;
 
 pub fn fixture(rel: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata/bin")
-        .join(rel);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/bin").join(rel);
     std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
 }
 
 enum Item {
-    File {
-        path: String,
-        bytes: Vec<u8>,
-        mode: u32,
-    },
-    Symlink {
-        path: String,
-        target: String,
-    },
-    Dir {
-        path: String,
-        mode: u32,
-    },
+    File { path: String, bytes: Vec<u8>, mode: u32 },
+    Symlink { path: String, target: String },
+    Dir { path: String, mode: u32 },
 }
 
 /// A package to write as a zip or a directory.
@@ -44,11 +32,7 @@ impl Pkg {
     }
 
     pub fn file(mut self, path: &str, bytes: impl Into<Vec<u8>>, mode: u32) -> Self {
-        self.items.push(Item::File {
-            path: path.into(),
-            bytes: bytes.into(),
-            mode,
-        });
+        self.items.push(Item::File { path: path.into(), bytes: bytes.into(), mode });
         self
     }
 
@@ -58,18 +42,12 @@ impl Pkg {
     }
 
     pub fn symlink(mut self, path: &str, target: &str) -> Self {
-        self.items.push(Item::Symlink {
-            path: path.into(),
-            target: target.into(),
-        });
+        self.items.push(Item::Symlink { path: path.into(), target: target.into() });
         self
     }
 
     pub fn dir(mut self, path: &str, mode: u32) -> Self {
-        self.items.push(Item::Dir {
-            path: path.into(),
-            mode,
-        });
+        self.items.push(Item::Dir { path: path.into(), mode });
         self
     }
 
@@ -82,13 +60,8 @@ impl Pkg {
         let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
         for item in &self.items {
             let opts = |mode: u32| {
-                let o = SimpleFileOptions::default()
-                    .compression_method(zip::CompressionMethod::Deflated);
-                if self.dos {
-                    o.system(zip::System::Dos)
-                } else {
-                    o.unix_permissions(mode)
-                }
+                let o = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+                if self.dos { o.system(zip::System::Dos) } else { o.unix_permissions(mode) }
             };
             match item {
                 Item::File { path, bytes, mode } => {
@@ -96,8 +69,7 @@ impl Pkg {
                     w.write_all(bytes).unwrap();
                 }
                 Item::Symlink { path, target } => {
-                    w.add_symlink(path.as_str(), target.as_str(), opts(0o777))
-                        .unwrap();
+                    w.add_symlink(path.as_str(), target.as_str(), opts(0o777)).unwrap();
                 }
                 Item::Dir { path, mode } => {
                     w.add_directory(path.as_str(), opts(*mode)).unwrap();
@@ -149,23 +121,13 @@ impl Pkg {
 }
 
 pub fn check_path(path: &Path, runtime: Option<&str>, arch: Arch) -> Vec<Finding> {
-    let options = Options {
-        runtime: runtime.map(str::to_string),
-        arch: Some(arch),
-        ..Options::default()
-    };
-    elfcheck::scan(&[path.to_path_buf()], &options)
-        .expect("scan succeeds")
-        .findings
+    let options = Options { runtime: runtime.map(str::to_string), arch: Some(arch), ..Options::default() };
+    elfcheck::scan(&[path.to_path_buf()], &options).expect("scan succeeds").findings
 }
 
 /// `(code, path)` of every finding at `severity`.
 pub fn at(findings: &[Finding], severity: Severity) -> Vec<(&'static str, String)> {
-    findings
-        .iter()
-        .filter(|f| f.severity == severity)
-        .map(|f| (f.code, f.path.clone()))
-        .collect()
+    findings.iter().filter(|f| f.severity == severity).map(|f| (f.code, f.path.clone())).collect()
 }
 
 pub fn errors(findings: &[Finding]) -> Vec<(&'static str, String)> {
@@ -177,8 +139,5 @@ pub fn codes(findings: &[Finding]) -> Vec<&'static str> {
 }
 
 pub fn find<'a>(findings: &'a [Finding], code: &str) -> &'a Finding {
-    findings
-        .iter()
-        .find(|f| f.code == code)
-        .unwrap_or_else(|| panic!("no {code} finding in {findings:#?}"))
+    findings.iter().find(|f| f.code == code).unwrap_or_else(|| panic!("no {code} finding in {findings:#?}"))
 }
