@@ -91,7 +91,8 @@ pub fn imports(tag: &ExtTag, version: (u32, u32), arch: Arch) -> bool {
 
 /// The dotted module name a file would be imported as: `editdistance.bycython`.
 pub fn module_name(path: &str, stem: &str) -> String {
-    let dir = crate::package::parent(path);
+    let inner = path.rsplit("!/").next().unwrap_or(path); // inside a nested archive
+    let dir = crate::package::parent(inner);
     let dir = import_relative(dir);
     if dir.is_empty() { stem.to_string() } else { format!("{}.{stem}", dir.replace('/', ".")) }
 }

@@ -16,8 +16,12 @@ pub struct Limits {
     pub max_depth: u32,
     /// Largest nested archive read into memory.
     pub max_nested_bytes: u64,
-    /// Largest ratio of declared uncompressed to compressed size of a nested archive.
+    /// Largest ratio of declared uncompressed to compressed size of a nested archive, applied
+    /// once it declares more than `ratio_floor` bytes (small archives compress well legitimately).
     pub max_nested_ratio: u64,
+    pub ratio_floor: u64,
+    /// Most bytes a nested archive may declare in all.
+    pub max_nested_unpacked: u64,
     /// Most entries a nested archive may have.
     pub max_nested_entries: usize,
 }
@@ -30,6 +34,8 @@ impl Default for Limits {
             max_depth: 3,
             max_nested_bytes: 512 << 20,
             max_nested_ratio: 100,
+            ratio_floor: 16 << 20,
+            max_nested_unpacked: 1 << 30,
             max_nested_entries: 200_000,
         }
     }

@@ -75,7 +75,9 @@ pub(super) fn read_nested(bytes: Vec<u8>, outer: &str, limits: &Limits, depth: u
     let declared: u64 = (0..archive.len())
         .filter_map(|i| archive.by_index_data(i).ok().map(|e| e.size()))
         .fold(0u64, u64::saturating_add);
-    if declared > limits.max_nested_bytes.max(compressed.saturating_mul(limits.max_nested_ratio)) {
+    let bomb = declared > limits.max_nested_unpacked
+        || (declared > limits.ratio_floor && declared > compressed.saturating_mul(limits.max_nested_ratio));
+    if bomb {
         let why = format!("declares {declared} bytes from {compressed} compressed: refused as a zip bomb");
         return (Content::ArchiveRefused(why), Vec::new());
     }

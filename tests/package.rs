@@ -1,0 +1,288 @@
+//! Knowing the package, not just the file: owners, multi-platform bundles, nested archives,
+//! packaging limits, and the CI formats.
+
+mod common;
+
+use common::{Pkg, at, codes, errors, find, fixture};
+use elfcheck::{Arch, Severity};
+
+const X86: Arch = Arch::X86_64;
+const ARM: Arch = Arch::Arm64;
+
+fn pair(code: &'static str, path: &str) -> (&'static str, String) {
+    (code, path.to_string())
+}
+
+fn package_json(name: &str, os: &str, cpu: &str) -> String {
+    format!(r#"{{"name": "{name}", "version": "0.33.5", "os": ["{os}"], "cpu": ["{cpu}"]}}"#)
+}
+
+// --- attribution ------------------------------------------------------------------------------
+
+#[test]
+fn wheel_owner_and_fix_command_come_from_dist_info() {
+    let record = "fastjson/_speedups.cpython-312-darwin.so,sha256=x,1\nfastjson-2.1.0.dist-info/RECORD,,\n";
+    let f = Pkg::new()
+        .fixture("fastjson/_speedups.cpython-312-darwin.so", "macho/pyext-arm64.so")
+        .file("fastjson-2.1.0.dist-info/RECORD", record, 0o644)
+        .file(
+            "fastjson-2.1.0.dist-info/METADATA",
+            "Metadata-Version: 2.1\nName: fastjson\nVersion: 2.1.0\n\nlong text\nName: nope\n",
+            0o644,
+        )
+        .file("fastjson-2.1.0.dist-info/WHEEL", "Wheel-Version: 1.0\nTag: cp312-cp312-macosx_11_0_arm64\n", 0o644)
+        .check("python3.12", ARM);
+    let m = find(&f, "macho-binary");
+    assert_eq!(m.package.as_deref(), Some("fastjson 2.1.0"));
+    let fix = m.fix.as_deref().unwrap();
+    assert!(fix.contains("--platform manylinux_2_34_aarch64"), "{fix}");
+    assert!(fix.contains("--platform manylinux2014_aarch64"), "{fix}");
+    assert!(fix.contains("--python-version 3.12") && fix.contains("'fastjson==2.1.0'"), "{fix}");
+}
+
+#[test]
+fn layer_wheel_reinstalls_into_its_site_packages() {
+    let sp = "python/lib/python3.12/site-packages";
+    let f = Pkg::new()
+        .fixture(&format!("{sp}/yaml/_yaml.cpython-312-aarch64-linux-gnu.so"), "aarch64/pyext.so")
+        .file(&format!("{sp}/PyYAML-6.0.2.dist-info/RECORD"), "yaml/_yaml.cpython-312-aarch64-linux-gnu.so,,\n", 0o644)
+        .file(&format!("{sp}/PyYAML-6.0.2.dist-info/METADATA"), "Name: PyYAML\nVersion: 6.0.2\n", 0o644)
+        .check("python3.12", X86);
+    let a = find(&f, "arch-mismatch");
+    assert_eq!(a.package.as_deref(), Some("PyYAML 6.0.2"));
+    assert!(a.fix.as_deref().unwrap().contains(&format!("--target {sp} ")), "{:?}", a.fix);
+}
+
+#[test]
+fn npm_owner_is_the_nearest_package_json() {
+    let f = Pkg::new()
+        .file("node_modules/fsevents-like/package.json", r#"{"name": "fsevents-like", "version": "2.3.3"}"#, 0o644)
+        .fixture("node_modules/fsevents-like/build/Release/watch.node", "macho/libhello-arm64.dylib")
+        .check("nodejs20.x", X86);
+    let m = find(&f, "macho-binary");
+    assert_eq!(m.package.as_deref(), Some("fsevents-like 2.3.3"));
+    assert!(m.fix.as_deref().unwrap().contains("npm install --os=linux --cpu=x64 --libc=glibc fsevents-like@2.3.3"));
+}
+
+// --- multi-platform bundles -------------------------------------------------------------------
+
+#[test]
+fn npm_platform_packages_with_and_without_the_target_variant() {
+    let darwin = Pkg::new()
+        .file(
+            "node_modules/@img/sharp-darwin-arm64/package.json",
+            package_json("@img/sharp-darwin-arm64", "darwin", "arm64"),
+            0o644,
+        )
+        .fixture("node_modules/@img/sharp-darwin-arm64/lib/sharp-darwin-arm64.node", "macho/libhello-arm64.dylib");
+    // Only the Mac build: the Linux one is missing, the Mac one is the evidence.
+    let f = darwin.check("nodejs20.x", X86);
+    assert_eq!(
+        errors(&f),
+        vec![
+            pair("missing-platform-variant", "node_modules/@img/sharp-darwin-arm64"),
+            pair("macho-binary", "node_modules/@img/sharp-darwin-arm64/lib/sharp-darwin-arm64.node"),
+        ]
+    );
+    assert!(find(&f, "missing-platform-variant").message.contains("`@img/sharp-linux-x64`"));
+    // Both builds, as `npm install --os=linux` beside a Mac install leaves them: the Mac one is info.
+    let both = darwin
+        .file(
+            "node_modules/@img/sharp-linux-x64/package.json",
+            package_json("@img/sharp-linux-x64", "linux", "x64"),
+            0o644,
+        )
+        .fixture("node_modules/@img/sharp-linux-x64/lib/sharp-linux-x64.node", "x86_64/addon-napi.node");
+    let f = both.check("nodejs20.x", X86);
+    assert!(errors(&f).is_empty(), "{f:#?}");
+    assert_eq!(
+        at(&f, Severity::Info),
+        vec![pair("unused-platform-binary", "node_modules/@img/sharp-darwin-arm64/lib/sharp-darwin-arm64.node")]
+    );
+}
+
+#[test]
+fn esbuild_style_platform_package() {
+    let pkg = Pkg::new()
+        .file(
+            "node_modules/@esbuild/darwin-arm64/package.json",
+            package_json("@esbuild/darwin-arm64", "darwin", "arm64"),
+            0o644,
+        )
+        .file("node_modules/@esbuild/darwin-arm64/bin/esbuild", fixture("macho/libhello-arm64.dylib"), 0o755);
+    let f = pkg.check("nodejs22.x", ARM);
+    assert!(find(&f, "missing-platform-variant").message.contains("`@esbuild/linux-arm64`"));
+    let f = pkg
+        .file(
+            "node_modules/@esbuild/linux-arm64/package.json",
+            package_json("@esbuild/linux-arm64", "linux", "arm64"),
+            0o644,
+        )
+        .file("node_modules/@esbuild/linux-arm64/bin/esbuild", fixture("aarch64/hello-static"), 0o755)
+        .check("nodejs22.x", ARM);
+    assert_eq!(codes(&f), vec!["unused-platform-binary"]);
+}
+
+#[test]
+fn node_gyp_build_prebuilds() {
+    let base = "node_modules/bufferutil/prebuilds";
+    let mac_only = Pkg::new().fixture(&format!("{base}/darwin-x64+arm64/bufferutil.node"), "macho/libhello-fat.dylib");
+    let f = mac_only.check("nodejs20.x", X86);
+    assert_eq!(errors(&f)[0], pair("missing-platform-variant", base));
+    let with_linux = mac_only
+        .fixture(&format!("{base}/win32-x64/bufferutil.node"), "pe/hello.dll")
+        .fixture(&format!("{base}/linux-x64/bufferutil.node"), "x86_64/addon-napi.node");
+    let f = with_linux.check("nodejs20.x", X86);
+    assert!(errors(&f).is_empty(), "{f:#?}");
+    assert_eq!(at(&f, Severity::Info).len(), 2);
+    // The same tree on arm64: only x64 and Mac builds, so arm64 is missing.
+    let f = with_linux.check("nodejs20.x", ARM);
+    assert!(errors(&f).contains(&pair("missing-platform-variant", base)), "{f:#?}");
+}
+
+#[test]
+fn dotnet_runtimes_native() {
+    let pkg = Pkg::new()
+        .fixture("runtimes/win-x64/native/e_sqlite3.dll", "pe/hello.dll")
+        .fixture("runtimes/osx-arm64/native/libe_sqlite3.dylib", "macho/libhello-arm64.dylib");
+    let f = pkg.check("dotnet8", X86);
+    assert_eq!(errors(&f)[0], pair("missing-platform-variant", "runtimes"));
+    let f = pkg.fixture("runtimes/linux-x64/native/libe_sqlite3.so", "x86_64/libhello.so").check("dotnet8", X86);
+    assert!(errors(&f).is_empty(), "{f:#?}");
+    assert_eq!(at(&f, Severity::Info).len(), 2);
+}
+
+#[test]
+fn setuptools_launchers_are_never_loaded() {
+    let f = Pkg::new()
+        .fixture("setuptools/cli-64.exe", "pe/hello.exe")
+        .fixture("setuptools/gui-arm64.exe", "pe/hello.exe")
+        .fixture("pip/_vendor/distlib/t64.exe", "pe/hello.exe")
+        .check("python3.12", X86);
+    assert!(errors(&f).is_empty(), "{f:#?}");
+    assert_eq!(at(&f, Severity::Info).len(), 3);
+    // A Windows binary elsewhere is still an error.
+    let f = Pkg::new().fixture("mypkg/cli-64.exe", "pe/hello.exe").check("python3.12", X86);
+    assert_eq!(codes(&f), vec!["pe-binary"]);
+}
+
+#[test]
+fn selenium_manager_per_os() {
+    let common = "selenium/webdriver/common";
+    let pkg = Pkg::new()
+        .file(&format!("{common}/macos/selenium-manager"), fixture("macho/libhello-fat.dylib"), 0o755)
+        .file(&format!("{common}/windows/selenium-manager.exe"), fixture("pe/hello.exe"), 0o755);
+    let f = pkg.check("python3.12", X86);
+    assert!(errors(&f).iter().any(|(c, _)| *c == "missing-platform-variant"), "{f:#?}");
+    let f = pkg
+        .file(&format!("{common}/linux/selenium-manager"), fixture("x86_64/hello-static"), 0o755)
+        .check("python3.12", X86);
+    assert!(errors(&f).is_empty(), "{f:#?}");
+    assert_eq!(at(&f, Severity::Info).len(), 2);
+}
+
+#[test]
+fn natives_inside_jars() {
+    let jar = Pkg::new()
+        .fixture("org/sqlite/native/Mac/aarch64/libsqlitejdbc.dylib", "macho/libhello-arm64.dylib")
+        .fixture("org/sqlite/native/Windows/x86_64/sqlitejdbc.dll", "pe/hello.dll")
+        .fixture("org/sqlite/native/Linux/x86_64/libsqlitejdbc.so", "x86_64/libhello.so")
+        .zip_bytes();
+    let f = Pkg::new().file("java/lib/sqlite-jdbc.jar", jar, 0o644).check("java21", X86);
+    assert!(errors(&f).is_empty(), "{f:#?}");
+    assert_eq!(
+        at(&f, Severity::Info),
+        vec![
+            pair(
+                "unused-platform-binary",
+                "java/lib/sqlite-jdbc.jar!/org/sqlite/native/Mac/aarch64/libsqlitejdbc.dylib"
+            ),
+            pair("unused-platform-binary", "java/lib/sqlite-jdbc.jar!/org/sqlite/native/Windows/x86_64/sqlitejdbc.dll"),
+        ]
+    );
+}
+
+// --- nested archives --------------------------------------------------------------------------
+
+#[test]
+fn requirements_zip_is_scanned_with_outer_inner_paths() {
+    let inner = Pkg::new()
+        .fixture("fastjson/_speedups.cpython-311-darwin.so", "macho/pyext-arm64.so")
+        .file("fastjson-2.1.0.dist-info/RECORD", "fastjson/_speedups.cpython-311-darwin.so,,\n", 0o644)
+        .file("fastjson-2.1.0.dist-info/METADATA", "Name: fastjson\nVersion: 2.1.0\n", 0o644)
+        .zip_bytes();
+    let f = Pkg::new().file(".requirements.zip", inner, 0o644).file("handler.py", "x", 0o644).check("python3.11", X86);
+    let m = find(&f, "macho-binary");
+    assert_eq!(m.path, ".requirements.zip!/fastjson/_speedups.cpython-311-darwin.so");
+    assert_eq!(m.package.as_deref(), Some("fastjson 2.1.0"));
+    assert_eq!(m.runtime_error.as_deref(), Some("No module named 'fastjson._speedups'"));
+}
+
+#[test]
+fn wheel_inside_a_zip_inside_a_zip() {
+    let wheel = Pkg::new().fixture("m/_m.abi3.so", "aarch64/pyext.so").zip_bytes();
+    let middle = Pkg::new().file("wheels/m-1.0-cp312-abi3-manylinux2014_aarch64.whl", wheel, 0o644).zip_bytes();
+    let f = Pkg::new().file("vendor.zip", middle, 0o644).check("python3.12", X86);
+    assert_eq!(
+        errors(&f),
+        vec![pair("arch-mismatch", "vendor.zip!/wheels/m-1.0-cp312-abi3-manylinux2014_aarch64.whl!/m/_m.abi3.so")]
+    );
+}
+
+#[test]
+fn nesting_too_deep_is_refused() {
+    let mut bytes = Pkg::new().fixture("x.so", "aarch64/libhello.so").zip_bytes();
+    for _ in 0..4 {
+        bytes = Pkg::new().file("inner.zip", bytes, 0o644).zip_bytes();
+    }
+    let f = Pkg::new().file("outer.zip", bytes, 0o644).check("python3.12", X86);
+    assert_eq!(codes(&f), vec!["nested-archive-refused"]);
+    assert!(f[0].message.contains("nested deeper than 3"), "{}", f[0].message);
+}
+
+#[test]
+fn zip_bomb_is_refused() {
+    // 32 MiB of zeros deflates to about 32 KiB: a ratio of 1000, over the limit of 100.
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(1))
+        .large_file(false);
+    w.start_file("zeros.bin", opts).unwrap();
+    let block = vec![0u8; 1 << 20];
+    for _ in 0..32 {
+        std::io::Write::write_all(&mut w, &block).unwrap();
+    }
+    let bomb = w.finish().unwrap().into_inner();
+    let f = Pkg::new().file("bomb.zip", bomb, 0o644).check("python3.12", X86);
+    assert_eq!(codes(&f), vec!["nested-archive-refused"]);
+    assert!(f[0].message.contains("zip bomb"), "{}", f[0].message);
+}
+
+// --- packaging limits -------------------------------------------------------------------------
+
+#[test]
+fn unzipped_size_over_the_limit_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Pkg::new().file("handler.py", "x", 0o644).write_dir(dir.path(), "fn");
+    // A sparse file: its size counts, its bytes are never read past the first few.
+    let big = std::fs::File::create(root.join("model.bin")).unwrap();
+    big.set_len(262_144_001).unwrap();
+    let f = common::check_path(&root, Some("python3.12"), X86);
+    assert_eq!(errors(&f), vec![pair("package-too-large", "")]);
+    big.set_len(262_144_000 - 10).unwrap();
+    assert!(common::check_path(&root, Some("python3.12"), X86).is_empty());
+}
+
+#[test]
+fn zipped_size_over_50_mb_is_a_warning() {
+    use elfcheck::source::{Content, Entry, EntryKind};
+    let entry =
+        Entry { path: "a.bin".into(), kind: EntryKind::File, mode: Some(0o644), size: 1, content: Content::Other };
+    let target = elfcheck::Target::new(Some("python3.12"), X86).unwrap();
+    let big = elfcheck::package::Package::new(vec![entry.clone()], Some(52_428_801));
+    let f = elfcheck::check_package(&big, &target, "p.zip");
+    assert_eq!(at(&f, Severity::Warning), vec![pair("package-too-large", "")]);
+    let small = elfcheck::package::Package::new(vec![entry], Some(52_428_800));
+    assert!(elfcheck::check_package(&small, &target, "p.zip").is_empty());
+}
