@@ -19,10 +19,10 @@ PY=${PYTHON:-python3}
 log() { printf '== %s\n' "$*" >&2; }
 T0=$SECONDS
 
-[ -f "$SHARED/bench/make-bench-corpus.sh" ] && [ -d "$SHARED/bench/floor" ] || {
+if [ ! -f "$SHARED/bench/make-bench-corpus.sh" ] || [ ! -d "$SHARED/bench/floor" ]; then
   echo "bench: no $SHARED/bench/{make-bench-corpus.sh,floor}; set ELFCHECK_SHARED" >&2
   exit 2
-}
+fi
 
 # --- tools -------------------------------------------------------------------
 missing=()

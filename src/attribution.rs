@@ -53,7 +53,7 @@ fn attribute_python(pkg: &mut Package) {
 }
 
 /// The path column of a RECORD line (a CSV row; paths with commas are quoted).
-fn record_path(line: &str) -> Option<String> {
+pub(crate) fn record_path(line: &str) -> Option<String> {
     let line = line.trim_end_matches('\r');
     if line.is_empty() {
         return None;

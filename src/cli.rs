@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use elfcheck::fix::Via;
 use elfcheck::report::Format;
 use elfcheck::{Arch, Severity};
 
@@ -31,6 +32,8 @@ pub struct Cli {
 pub enum Command {
     /// Check packages (the default command: `elfcheck PATH` is `elfcheck check PATH`).
     Check(CheckArgs),
+    /// Rebuild the dependencies that own broken binaries, for the target, into a new package.
+    Fix(FixArgs),
     /// List the Lambda runtimes elfcheck knows, with their OS, glibc and language ABI.
     Runtimes(RuntimesArgs),
     /// Print the documentation of a finding code: what it means, why it breaks, how to fix it.
@@ -101,6 +104,60 @@ pub struct OutputArgs {
     /// Also list info-level findings (binaries the runtime never loads) in human output.
     #[arg(long, short = 'v')]
     pub verbose: bool,
+}
+
+/// Rebuilds exactly the distributions that own error-level binaries (same versions), writes a
+/// new package atomically, and re-checks it: exit 0 only when no error remains.
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    /// The package to fix: a zip or a directory. It is never modified unless --in-place.
+    #[arg(value_name = "PACKAGE")]
+    pub path: PathBuf,
+
+    /// Where to write the fixed package (a zip for a zip, a directory for a directory).
+    #[arg(long, short = 'o', value_name = "OUT")]
+    pub output: Option<PathBuf>,
+
+    /// Replace the input itself (still atomically, and only when the re-check passes).
+    #[arg(long)]
+    pub in_place: bool,
+
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// How to rebuild Python packages: docker (the SAM build image), pip (manylinux wheels on
+    /// this machine), or auto (docker when an engine answers).
+    #[arg(long, value_enum, default_value_t = Via::Auto)]
+    pub via: Via,
+
+    /// The build image for --via docker [default: public.ecr.aws/sam/build-<runtime>:latest-<arch>].
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+
+    /// A CA bundle for pip behind a TLS-intercepting proxy, mounted into the container
+    /// [default: the file SSL_CERT_FILE or PIP_CERT names].
+    #[arg(long, value_name = "FILE")]
+    pub ca_bundle: Option<PathBuf>,
+
+    /// Print what would be rebuilt and the commands, and change nothing.
+    #[arg(long)]
+    pub plan: bool,
+
+    /// Keep the output even when the re-check still finds errors.
+    #[arg(long)]
+    pub keep_failed: bool,
+
+    /// The Python interpreter whose pip --via pip runs.
+    #[arg(long, value_name = "PYTHON", default_value = "python3")]
+    pub python: String,
+
+    /// Do not echo the output of pip, npm and Docker.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    /// When to color the re-check report; NO_COLOR in the environment means never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ pub mod binary;
 pub mod config;
 pub mod error;
 pub mod finding;
+pub mod fix;
 pub mod hint;
 pub mod infer;
 pub mod loader;
@@ -113,15 +114,23 @@ pub fn scan(inputs: &[PathBuf], options: &Options) -> Result<Report, Error> {
     Ok(report)
 }
 
-/// Reads and checks one input.
-pub fn scan_one(input: &Path, options: &Options) -> Result<(InputReport, Vec<Finding>), Error> {
+/// One input read and checked: the package, the target it was judged against, what was found.
+pub struct Checked {
+    pub package: package::Package,
+    pub target: Target,
+    pub summary: InputReport,
+    pub findings: Vec<Finding>,
+}
+
+/// Reads and checks one input; `label` names it in findings (the path as the user wrote it).
+pub fn check_input(input: &Path, label: &str, options: &Options) -> Result<Checked, Error> {
     let contents = source::read(input, &options.limits)?;
     let pkg = package::Package::new(contents.entries, contents.zipped_size);
     let (target, assumed) = resolve_target(input, &pkg, options)?;
-    let mut findings = check_package(&pkg, &target, &input.display().to_string());
+    let mut findings = check_package(&pkg, &target, label);
     let ignored = options.policy.apply(&mut findings);
     let summary = InputReport {
-        input: input.display().to_string(),
+        input: label.to_string(),
         layout: pkg.layout,
         target: TargetSummary {
             runtime: target.runtime.map(|r| r.id.clone()),
@@ -135,7 +144,13 @@ pub fn scan_one(input: &Path, options: &Options) -> Result<(InputReport, Vec<Fin
         ignored,
         packages: package_summaries(&pkg, &target, &findings),
     };
-    Ok((summary, findings))
+    Ok(Checked { package: pkg, target, summary, findings })
+}
+
+/// Reads and checks one input.
+pub fn scan_one(input: &Path, options: &Options) -> Result<(InputReport, Vec<Finding>), Error> {
+    let checked = check_input(input, &input.display().to_string(), options)?;
+    Ok((checked.summary, checked.findings))
 }
 
 /// Runs every rule over a package already read.

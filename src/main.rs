@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use cli::{CheckArgs, Cli, ColorChoice, Command};
+use cli::{CheckArgs, Cli, ColorChoice, Command, FixArgs};
 use elfcheck::config::Config;
 use elfcheck::report::{self, HumanOptions};
 use elfcheck::{Options, rules, target};
@@ -17,6 +17,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Check(args)) => check(args),
+        Some(Command::Fix(args)) => fix(args),
         Some(Command::Runtimes(args)) => runtimes(args.json),
         Some(Command::Explain { code }) => explain(code.as_deref()),
         Some(Command::Completions { shell }) => completions(shell),
@@ -74,6 +75,38 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     report::render(&report, args.output.format, &human, &mut out)?;
     out.flush()?;
     Ok(if report.fails(fail_on) { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
+    let options = elfcheck::fix::FixOptions {
+        input: args.path.clone(),
+        output: args.output,
+        in_place: args.in_place,
+        via: args.via,
+        image: args.image,
+        ca_bundle: args.ca_bundle,
+        plan_only: args.plan,
+        keep_failed: args.keep_failed,
+        python: args.python,
+        docker: std::env::var("ELFCHECK_DOCKER").unwrap_or_else(|_| "docker".into()),
+        quiet: args.quiet,
+        scan: Options {
+            runtime: args.target.runtime,
+            arch: args.target.arch,
+            from_templates: true,
+            ..Options::default()
+        },
+    };
+    let mut out = io::stdout().lock();
+    let outcome = elfcheck::fix::run(&options, &mut out)?;
+    if let (Some(report), 1) = (&outcome.recheck, outcome.exit_code) {
+        let color = use_color(args.color);
+        colored::control::set_override(color);
+        writeln!(out)?;
+        report::render(report, report::Format::Human, &HumanOptions { color, verbose: false }, &mut out)?;
+    }
+    out.flush()?;
+    Ok(ExitCode::from(outcome.exit_code))
 }
 
 fn runtimes(json: bool) -> anyhow::Result<ExitCode> {

@@ -1,0 +1,352 @@
+//! `elfcheck fix`: rebuilds exactly the distributions that own error-level binaries, for the
+//! target, and proves the result with the full checker before it replaces anything.
+//!
+//! The input is never modified (unless `--in-place`, which is still atomic): the new package is
+//! written to a temporary file beside the output and renamed into place only after the re-check
+//! finds no error. An interrupt removes every temporary file and directory.
+
+mod cleanup;
+mod docker;
+mod npm;
+mod pip;
+pub mod plan;
+mod process;
+mod rewrite;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+use crate::finding::Severity;
+use crate::package::{join, parent};
+use crate::{Checked, Options, Report};
+
+pub use plan::{NodeInstall, Plan, PythonRebuild};
+
+/// How Python distributions are rebuilt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Via {
+    /// Docker when an engine answers, else pip.
+    Auto,
+    /// In the AWS SAM build image of the runtime.
+    Docker,
+    /// With pip on this machine, from manylinux wheels only.
+    Pip,
+}
+
+#[derive(Debug, Clone)]
+pub struct FixOptions {
+    pub input: PathBuf,
+    /// Where the fixed package goes; the input itself with `in_place`.
+    pub output: Option<PathBuf>,
+    pub in_place: bool,
+    pub via: Via,
+    pub image: Option<String>,
+    pub ca_bundle: Option<PathBuf>,
+    /// Print what would run and change nothing.
+    pub plan_only: bool,
+    /// Keep the output even when the re-check still finds errors.
+    pub keep_failed: bool,
+    /// The Python interpreter whose pip `--via pip` uses.
+    pub python: String,
+    pub docker: String,
+    /// Do not echo the build tools' output.
+    pub quiet: bool,
+    pub scan: Options,
+}
+
+/// What a fix run ended with.
+pub struct Outcome {
+    /// 0: fixed (or nothing to fix, or a plan); 1: errors remain.
+    pub exit_code: u8,
+    /// The re-check of the new package, when one was built.
+    pub recheck: Option<Report>,
+}
+
+/// Runs `elfcheck fix`, writing what it does to `out`.
+pub fn run(opts: &FixOptions, out: &mut dyn Write) -> Result<Outcome, Error> {
+    cleanup::install();
+    let input = &opts.input;
+    let output = output_path(opts)?;
+    let label = input.display().to_string();
+    let checked = crate::check_input(input, &label, &opts.scan)?;
+    let errors = checked.findings.iter().filter(|f| f.severity == Severity::Error).count();
+    let w = |e: std::io::Error| Error::Fix(format!("writing the report: {e}"));
+    writeln!(out, "{label}: {} for {}", crate::report::plural(errors, "error"), checked.target.label()).map_err(w)?;
+    if errors == 0 {
+        writeln!(out, "nothing to fix").map_err(w)?;
+        return Ok(Outcome { exit_code: 0, recheck: None });
+    }
+    let plan = plan::plan(&checked.package, &checked.target, &checked.findings);
+    let via = choose_via(opts, &plan, out)?;
+    print_plan(&plan, &checked, opts, via, &output, out)?;
+    if opts.plan_only {
+        return Ok(Outcome { exit_code: 0, recheck: None });
+    }
+    if plan.is_empty() {
+        writeln!(out, "nothing elfcheck can rebuild; no output written").map_err(w)?;
+        return Ok(Outcome { exit_code: 1, recheck: None });
+    }
+
+    let build = tempfile::Builder::new()
+        .prefix("elfcheck-build-")
+        .tempdir()
+        .map_err(|e| Error::Fix(format!("creating a build directory: {e}")))?;
+    let _build_guard = cleanup::Guard::new(build.path());
+    let changes = build_changes(opts, &plan, &checked, via, build.path())?;
+
+    let recheck_options = Options {
+        runtime: checked.target.runtime.map(|r| r.id.clone()),
+        arch: Some(checked.target.arch),
+        from_templates: false,
+        ..opts.scan.clone()
+    };
+    let label = output.display().to_string();
+    let (after, counts) = write_output(input, &output, &changes, opts.keep_failed, |tmp| {
+        crate::check_input(tmp, &label, &recheck_options)
+    })?;
+    let remaining = after.findings.iter().filter(|f| f.severity == Severity::Error).count();
+    for r in &plan.python {
+        writeln!(out, "rebuilt {} {} for {}", r.name, r.version, checked.target.label()).map_err(w)?;
+    }
+    for n in &plan.node {
+        let replaced = n.replaces.as_deref().map(|r| format!(" in place of `{r}`")).unwrap_or_default();
+        writeln!(out, "installed {}{replaced}", n.spec()).map_err(w)?;
+    }
+    writeln!(
+        out,
+        "{}: {} entries kept byte for byte, {} removed, {} added",
+        output.display(),
+        counts.kept,
+        counts.removed,
+        counts.added
+    )
+    .map_err(w)?;
+    let report = Report { inputs: vec![after.summary.clone()], findings: after.findings.clone() };
+    if remaining > 0 {
+        let fate = if opts.keep_failed { "kept as asked (--keep-failed)" } else { "not written" };
+        writeln!(out, "re-check: {} remain; the output was {fate}", crate::report::plural(remaining, "error"))
+            .map_err(w)?;
+        return Ok(Outcome { exit_code: 1, recheck: Some(report) });
+    }
+    writeln!(out, "re-check: no errors in {}", output.display()).map_err(w)?;
+    Ok(Outcome { exit_code: 0, recheck: Some(report) })
+}
+
+fn output_path(opts: &FixOptions) -> Result<PathBuf, Error> {
+    match (&opts.output, opts.in_place) {
+        (Some(_), true) => Err(Error::Usage("give either -o OUT or --in-place, not both".into())),
+        (None, true) => Ok(opts.input.clone()),
+        (None, false) if opts.plan_only => Ok(opts.input.clone()),
+        (None, false) => Err(Error::Usage("say where the fixed package goes: -o OUT (or --in-place)".into())),
+        (Some(o), false) => {
+            let same =
+                std::fs::canonicalize(o).ok().is_some_and(|c| std::fs::canonicalize(&opts.input).ok() == Some(c));
+            if same {
+                return Err(Error::Usage("the output is the input: use --in-place to replace it".into()));
+            }
+            Ok(o.clone())
+        }
+    }
+}
+
+fn choose_via(opts: &FixOptions, plan: &Plan, out: &mut dyn Write) -> Result<Via, Error> {
+    if plan.python.is_empty() || opts.via != Via::Auto {
+        return Ok(opts.via);
+    }
+    Ok(match docker::engine_status(&opts.docker) {
+        Ok(()) => Via::Docker,
+        Err(why) => {
+            let _ = writeln!(out, "no Docker engine ({why}); rebuilding with pip from manylinux wheels");
+            Via::Pip
+        }
+    })
+}
+
+fn ca_bundle(opts: &FixOptions) -> Option<PathBuf> {
+    opts.ca_bundle
+        .clone()
+        .or_else(|| std::env::var_os("SSL_CERT_FILE").map(PathBuf::from))
+        .or_else(|| std::env::var_os("PIP_CERT").map(PathBuf::from))
+        .filter(|p| p.is_file())
+}
+
+fn print_plan(
+    plan: &Plan,
+    checked: &Checked,
+    opts: &FixOptions,
+    via: Via,
+    output: &Path,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let w = |e: std::io::Error| Error::Fix(format!("writing the report: {e}"));
+    let target = &checked.target;
+    for (site, rebuilds) in plan.python_by_site() {
+        let names: Vec<String> = rebuilds.iter().map(|r| r.spec()).collect();
+        let dir = if site.is_empty() { "the package root".to_string() } else { format!("`{site}`") };
+        writeln!(out, "plan: rebuild {} into {dir}", names.join(", ")).map_err(w)?;
+        let dest = Path::new("BUILD");
+        let command = match via {
+            Via::Docker => {
+                let image = opts.image.clone().map_or_else(|| docker::default_image(target), Ok)?;
+                let d = docker::DockerBuild {
+                    docker: &opts.docker,
+                    image: &image,
+                    target,
+                    ca_bundle: ca_bundle(opts),
+                    quiet: true,
+                };
+                format!("{} {}", opts.docker, d.args(&rebuilds, &std::env::temp_dir())?.join(" "))
+            }
+            _ => format!(
+                "{} -m pip {}",
+                opts.python,
+                pip::pip_args(target, &rebuilds, dest, ca_bundle(opts).as_deref())?.join(" ")
+            ),
+        };
+        writeln!(out, "  {command}").map_err(w)?;
+    }
+    if !plan.node.is_empty() {
+        let installs: Vec<&NodeInstall> = plan.node.iter().collect();
+        for n in &installs {
+            let replaces = n.replaces.as_deref().map(|r| format!(" in place of `{r}`")).unwrap_or_default();
+            writeln!(out, "plan: install {} into `{}`{replaces}", n.spec(), n.node_modules).map_err(w)?;
+        }
+        writeln!(out, "  npm {}", npm::npm_args(target, &installs, Path::new("BUILD")).join(" ")).map_err(w)?;
+    }
+    for (f, why) in &plan.unfixable {
+        writeln!(out, "cannot fix: {} [{}]: {why}", f.path, f.code).map_err(w)?;
+    }
+    if !opts.plan_only {
+        writeln!(out, "output: {}", output.display()).map_err(w)?;
+    }
+    Ok(())
+}
+
+/// Runs the builds and turns their output into changes to the package.
+fn build_changes(
+    opts: &FixOptions,
+    plan: &Plan,
+    checked: &Checked,
+    via: Via,
+    build: &Path,
+) -> Result<rewrite::Changes, Error> {
+    let mut changes = rewrite::Changes::default();
+    let target = &checked.target;
+    let ca = ca_bundle(opts);
+    for (n, (site, rebuilds)) in plan.python_by_site().into_iter().enumerate() {
+        let group = build.join(format!("python-{n}"));
+        std::fs::create_dir_all(&group).map_err(|e| Error::io(&group, e))?;
+        let built = match via {
+            Via::Docker => {
+                let image = opts.image.clone().map_or_else(|| docker::default_image(target), Ok)?;
+                let d = docker::DockerBuild {
+                    docker: &opts.docker,
+                    image: &image,
+                    target,
+                    ca_bundle: ca.clone(),
+                    quiet: opts.quiet,
+                };
+                d.install(&rebuilds, &group)?
+            }
+            _ => {
+                let dest = group.join("site");
+                pip::install(&opts.python, target, &rebuilds, &dest, ca.as_deref(), opts.quiet)?;
+                dest
+            }
+        };
+        for r in &rebuilds {
+            remove_distribution(&checked.package, r, &mut changes);
+        }
+        changes.add_installed(&built, site)?;
+    }
+    if !plan.node.is_empty() {
+        let prefix = build.join("npm");
+        std::fs::create_dir_all(&prefix).map_err(|e| Error::io(&prefix, e))?;
+        let installs: Vec<&NodeInstall> = plan.node.iter().collect();
+        npm::install(target, &installs, &prefix, opts.quiet)?;
+        for n in &installs {
+            let src = prefix.join("node_modules").join(&n.name);
+            if !src.is_dir() {
+                return Err(Error::Fix(format!("npm did not install `{}`", n.spec())));
+            }
+            if let Some(old) = &n.replaces {
+                changes.remove_dirs.insert(old.clone());
+            }
+            changes.add_tree(&src, &format!("{}/{}", n.node_modules, n.name))?;
+        }
+    }
+    Ok(changes)
+}
+
+/// Every file the distribution's RECORD lists, and its `.dist-info`.
+fn remove_distribution(pkg: &crate::package::Package, r: &PythonRebuild, changes: &mut rewrite::Changes) {
+    let base = parent(&r.dist_info);
+    if let Some(record) = pkg.text(&format!("{}/RECORD", r.dist_info)) {
+        for line in record.lines() {
+            if let Some(path) = crate::attribution::record_path(line).and_then(|p| join(base, &p)) {
+                changes.remove_files.insert(path);
+            }
+        }
+    }
+    changes.remove_dirs.insert(r.dist_info.clone());
+}
+
+/// Writes the new package to a temporary path beside `output`, re-checks it with `recheck`,
+/// and renames it into place when the re-check passes (or `--keep-failed` asks).
+fn write_output(
+    input: &Path,
+    output: &Path,
+    changes: &rewrite::Changes,
+    keep_failed: bool,
+    recheck: impl Fn(&Path) -> Result<Checked, Error>,
+) -> Result<(Checked, rewrite::Counts), Error> {
+    let dir = match output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "package".into());
+    let prefix = format!(".{name}.elfcheck-");
+    let tmp_err = |e: std::io::Error| Error::Fix(format!("creating a temporary output in {}: {e}", dir.display()));
+    if input.is_dir() {
+        let tmp = tempfile::Builder::new().prefix(&prefix).tempdir_in(&dir).map_err(tmp_err)?;
+        let _guard = cleanup::Guard::new(tmp.path());
+        let counts = rewrite::write_dir(input, changes, tmp.path())?;
+        let checked = recheck(tmp.path())?;
+        if keep_failed || !has_errors(&checked) {
+            replace_dir(tmp.keep(), output)?;
+        }
+        Ok((checked, counts))
+    } else {
+        let tmp = tempfile::Builder::new().prefix(&prefix).suffix(".zip").tempfile_in(&dir).map_err(tmp_err)?;
+        let _guard = cleanup::Guard::new(tmp.path());
+        let counts = rewrite::write_zip(input, changes, tmp.as_file())?;
+        let checked = recheck(tmp.path())?;
+        if keep_failed || !has_errors(&checked) {
+            // A temporary file is private (0600); the package gets the input's permissions.
+            let mode = std::fs::metadata(input).map(|m| m.permissions()).map_err(|e| Error::io(input, e))?;
+            std::fs::set_permissions(tmp.path(), mode).map_err(|e| Error::io(tmp.path(), e))?;
+            tmp.persist(output)
+                .map_err(|e| Error::Fix(format!("moving the new package to {}: {}", output.display(), e.error)))?;
+        }
+        Ok((checked, counts))
+    }
+}
+
+fn has_errors(checked: &Checked) -> bool {
+    checked.findings.iter().any(|f| f.severity == Severity::Error)
+}
+
+/// Renames a finished directory over `output`, which may exist (`--in-place`).
+fn replace_dir(tmp: PathBuf, output: &Path) -> Result<(), Error> {
+    let fail = |e: std::io::Error| Error::Fix(format!("moving the new package to {}: {e}", output.display()));
+    if output.exists() {
+        let old = tmp.with_extension("old");
+        std::fs::rename(output, &old).map_err(fail)?;
+        std::fs::rename(&tmp, output).map_err(fail)?;
+        std::fs::remove_dir_all(&old).map_err(fail)?;
+    } else {
+        std::fs::rename(&tmp, output).map_err(fail)?;
+    }
+    Ok(())
+}
