@@ -47,9 +47,10 @@ pub struct DockerBuild<'a> {
 }
 
 impl DockerBuild<'_> {
-    /// The `docker run` arguments that install `rebuilds` into `/out/site` (mounted from `out`).
-    pub fn args(&self, rebuilds: &[&PythonRebuild], out: &Path) -> Result<Vec<String>, Error> {
-        let meta = std::fs::metadata(out).map_err(|e| Error::io(out, e))?;
+    /// The `docker run` arguments that install `rebuilds` into `/out/site`, with `/out` mounted
+    /// from `out` and the container running as the owner of `owner_of` (the invoking user).
+    pub fn args(&self, rebuilds: &[&PythonRebuild], out: &Path, owner_of: &Path) -> Result<Vec<String>, Error> {
+        let meta = std::fs::metadata(owner_of).map_err(|e| Error::io(owner_of, e))?;
         let mut args: Vec<String> = vec![
             "run".into(),
             "--rm".into(),
@@ -83,7 +84,7 @@ impl DockerBuild<'_> {
     pub fn install(&self, rebuilds: &[&PythonRebuild], out: &Path) -> Result<PathBuf, Error> {
         engine_status(self.docker)?;
         let mut cmd = Command::new(self.docker);
-        cmd.args(self.args(rebuilds, out)?);
+        cmd.args(self.args(rebuilds, out, out)?);
         let ran = process::run(cmd, "docker", self.quiet)?;
         if ran.success {
             return Ok(out.join("site"));

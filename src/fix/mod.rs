@@ -196,7 +196,12 @@ fn print_plan(
                     ca_bundle: ca_bundle(opts),
                     quiet: true,
                 };
-                format!("{} {}", opts.docker, d.args(&rebuilds, &std::env::temp_dir())?.join(" "))
+                format!("{} {}", opts.docker, {
+                    // A directory made now is owned by the invoking user, on every Unix.
+                    let probe =
+                        tempfile::tempdir().map_err(|e| Error::Fix(format!("creating a temporary directory: {e}")))?;
+                    d.args(&rebuilds, Path::new("BUILD"), probe.path())?.join(" ")
+                })
             }
             _ => format!(
                 "{} -m pip {}",

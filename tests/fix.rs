@@ -1,0 +1,429 @@
+//! `elfcheck fix` end to end. Tests that need the network, the public corpus or a Docker engine
+//! with a local build image are ignored by a plain `cargo test`; `.ci/run` installs Docker,
+//! builds the image (`scripts/docker/make-python-image.sh`) and runs them with `--ignored`.
+
+mod common;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::Pkg;
+
+fn elfcheck(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_elfcheck"));
+    cmd.args(args).current_dir(dir);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("elfcheck runs")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn corpus(name: &str) -> PathBuf {
+    let dir = std::env::var_os("ELFCHECK_CORPUS_DIR").map(PathBuf::from).unwrap_or_else(|| "target/corpus".into());
+    let dir = if dir.is_absolute() { dir } else { Path::new(env!("CARGO_MANIFEST_DIR")).join(dir) };
+    let p = dir.join(name);
+    assert!(p.is_file(), "{} missing: build the corpus (sh ../shared/corpus/build.sh target/corpus)", p.display());
+    p
+}
+
+fn image() -> String {
+    std::env::var("ELFCHECK_TEST_IMAGE").unwrap_or_else(|_| "elfcheck-test/python-build:3.11".into())
+}
+
+/// Entry name -> (uncompressed bytes, compressed bytes, unix mode, timestamp).
+fn entries(zip: &Path) -> std::collections::BTreeMap<String, (Vec<u8>, u64, Option<u32>, String)> {
+    let mut a = zip::ZipArchive::new(std::fs::File::open(zip).unwrap()).unwrap();
+    let mut out = std::collections::BTreeMap::new();
+    for i in 0..a.len() {
+        let mut f = a.by_index(i).unwrap();
+        let mut data = Vec::new();
+        f.read_to_end(&mut data).unwrap();
+        let stamp = format!("{:?}", f.last_modified());
+        out.insert(f.name().unwrap().to_string(), (data, f.compressed_size(), f.unix_mode(), stamp));
+    }
+    out
+}
+
+fn sha(p: &Path) -> Vec<u8> {
+    std::fs::read(p).unwrap()
+}
+
+/// Nothing but `keep` in `dir`: no temporary or partial output.
+fn only(dir: &Path, keep: &[&str]) {
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    let mut want: Vec<String> = keep.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    assert_eq!(names, want, "unexpected files in {}", dir.display());
+}
+
+/// Checks the result of fixing seed-macos: zero findings, the handler untouched.
+fn assert_seed_fixed(input: &Path, output: &Path) {
+    let o = elfcheck(
+        Path::new("."),
+        &["check", output.to_str().unwrap(), "-r", "python3.11", "-a", "x86_64", "--format", "json"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 0, "{doc:#}");
+    let (before, after) = (entries(input), entries(output));
+    assert_eq!(
+        before["lambda_function.py"], after["lambda_function.py"],
+        "lambda_function.py must be copied byte for byte"
+    );
+    assert!(after.contains_key("editdistance/bycython.cpython-311-x86_64-linux-gnu.so"));
+    assert!(!after.contains_key("editdistance/bycython.cpython-311-darwin.so"));
+}
+
+// --- without network ---------------------------------------------------------------------------
+
+fn mac_package(dir: &Path) -> PathBuf {
+    Pkg::new()
+        .file("lambda_function.py", "import fastjson\n", 0o644)
+        .fixture("fastjson/_speedups.cpython-311-darwin.so", "macho/pyext-arm64.so")
+        .file(
+            "fastjson-2.1.0.dist-info/RECORD",
+            "fastjson/_speedups.cpython-311-darwin.so,,\nfastjson-2.1.0.dist-info/RECORD,,\n",
+            0o644,
+        )
+        .file("fastjson-2.1.0.dist-info/METADATA", "Name: fastjson\nVersion: 2.1.0\n", 0o644)
+        .write_zip(dir, "function.zip")
+}
+
+#[test]
+fn plan_prints_the_commands_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = mac_package(dir.path());
+    let before = sha(&input);
+    let o = elfcheck(dir.path(), &["fix", "function.zip", "-r", "python3.11", "--via", "pip", "--plan"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("plan: rebuild fastjson==2.1.0 into the package root"), "{out}");
+    assert!(out.contains("--python-version 3.11 --abi cp311 --platform manylinux_2_26_x86_64"), "{out}");
+    assert_eq!(sha(&input), before);
+    only(dir.path(), &["function.zip"]);
+}
+
+#[test]
+fn docker_plan_uses_the_sam_build_image() {
+    let dir = tempfile::tempdir().unwrap();
+    mac_package(dir.path());
+    let o = elfcheck(
+        dir.path(),
+        &["fix", "function.zip", "-r", "python3.11", "-a", "arm64", "--via", "docker", "--plan"],
+        &[],
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("--platform linux/arm64"), "{out}");
+    assert!(out.contains("public.ecr.aws/sam/build-python3.11:latest-arm64 pip install --no-deps"), "{out}");
+}
+
+#[test]
+fn docker_missing_from_path_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = mac_package(dir.path());
+    let before = sha(&input);
+    let o = elfcheck(
+        dir.path(),
+        &["fix", "function.zip", "-r", "python3.11", "--via", "docker", "-o", "out.zip"],
+        &[("ELFCHECK_DOCKER", "elfcheck-no-such-docker")],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("Docker is not installed (`elfcheck-no-such-docker` not found on PATH)"), "{}", text(&o));
+    assert_eq!(sha(&input), before);
+    only(dir.path(), &["function.zip"]);
+}
+
+#[test]
+fn pip_without_network_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    mac_package(dir.path());
+    let o = elfcheck(
+        dir.path(),
+        &["fix", "function.zip", "-r", "python3.11", "--via", "pip", "-o", "out.zip", "-q"],
+        &[
+            ("PIP_CONFIG_FILE", "/dev/null"),
+            ("PIP_INDEX_URL", "http://127.0.0.1:9/simple"),
+            ("PIP_RETRIES", "1"),
+            ("PIP_TIMEOUT", "2"),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("pip cannot reach the package index"), "{}", text(&o));
+    only(dir.path(), &["function.zip"]);
+}
+
+#[test]
+fn output_is_required_and_must_not_be_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    mac_package(dir.path());
+    let o = elfcheck(dir.path(), &["fix", "function.zip", "-r", "python3.11"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("-o OUT"), "{}", text(&o));
+    let o = elfcheck(dir.path(), &["fix", "function.zip", "-r", "python3.11", "-o", "function.zip"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("--in-place"), "{}", text(&o));
+}
+
+#[test]
+fn unowned_binaries_cannot_be_fixed() {
+    let dir = tempfile::tempdir().unwrap();
+    Pkg::new().fixture("lib/libhello.dylib", "macho/libhello-arm64.dylib").write_zip(dir.path(), "function.zip");
+    let o = elfcheck(dir.path(), &["fix", "function.zip", "-r", "python3.12", "-o", "out.zip"], &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("cannot fix: lib/libhello.dylib [macho-binary]: no installed package owns this file"),
+        "{}",
+        text(&o)
+    );
+    only(dir.path(), &["function.zip"]);
+}
+
+#[test]
+fn clean_package_needs_no_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    Pkg::new().fixture("lib/libhello.so", "x86_64/libhello.so").write_zip(dir.path(), "function.zip");
+    let o = elfcheck(dir.path(), &["fix", "function.zip", "-r", "python3.12", "-o", "out.zip"], &[]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(text(&o).contains("nothing to fix"));
+    only(dir.path(), &["function.zip"]);
+}
+
+// --- with network and the corpus ---------------------------------------------------------------
+
+#[test]
+#[ignore = "needs PyPI and the corpus; run by .ci/run"]
+fn pip_fixes_seed_macos() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = corpus("py311-editdistance-macos-arm64.zip");
+    let before = sha(&input);
+    let out = dir.path().join("fixed.zip");
+    let o = elfcheck(
+        dir.path(),
+        &["fix", input.to_str().unwrap(), "-r", "python3.11", "-a", "x86_64", "--via", "pip", "-o", "fixed.zip"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(sha(&input), before, "the input is never modified");
+    assert_seed_fixed(&input, &out);
+    only(dir.path(), &["fixed.zip"]);
+}
+
+#[test]
+#[ignore = "needs PyPI, npm and the corpus; run by .ci/run"]
+fn pip_and_npm_fix_every_broken_corpus_case() {
+    let cases = [
+        ("py312-regex-win_amd64.zip", "python3.12"),
+        ("py312-psutil-manylinux-aarch64.zip", "python3.12"),
+        ("py-cryptography-manylinux_2_28-x86_64.zip", "python3.11"),
+        ("py311-rpds-manylinux-x86_64.zip", "python3.12"),
+        ("py312-ujson-musllinux-x86_64.zip", "python3.12"),
+        ("node-sharp-darwin-arm64.zip", "nodejs20.x"),
+    ];
+    for (name, runtime) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let input = corpus(name);
+        let o = elfcheck(
+            dir.path(),
+            &["fix", input.to_str().unwrap(), "-r", runtime, "-a", "x86_64", "--via", "pip", "-q", "-o", "fixed.zip"],
+            &[],
+        );
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", text(&o));
+        let check =
+            elfcheck(dir.path(), &["check", "fixed.zip", "-r", runtime, "-a", "x86_64", "--format", "json"], &[]);
+        assert_eq!(check.status.code(), Some(0), "{name}: {}", text(&check));
+    }
+}
+
+#[test]
+#[ignore = "needs PyPI and the corpus; run by .ci/run"]
+fn directory_input_is_fixed_into_a_directory_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("fn");
+    let status = Command::new("unzip")
+        .args(["-q", corpus("py311-rpds-manylinux-x86_64.zip").to_str().unwrap(), "-d", tree.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let o = elfcheck(
+        dir.path(),
+        &["fix", "fn", "-r", "python3.12", "-a", "x86_64", "--via", "pip", "-q", "--in-place"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let names: Vec<String> = std::fs::read_dir(tree.join("rpds"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().any(|n| n.contains("cpython-312-x86_64-linux-gnu")), "{names:?}");
+    assert!(!names.iter().any(|n| n.contains("cpython-311")), "{names:?}");
+    let check = elfcheck(dir.path(), &["check", "fn", "-r", "python3.12", "-a", "x86_64"], &[]);
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check));
+    only(dir.path(), &["fn"]);
+}
+
+// --- with Docker -------------------------------------------------------------------------------
+
+#[test]
+#[ignore = "needs a Docker engine, the local build image and the corpus; run by .ci/run"]
+fn docker_fixes_seed_macos() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = corpus("py311-editdistance-macos-arm64.zip");
+    let before = sha(&input);
+    let o = elfcheck(
+        dir.path(),
+        &[
+            "fix",
+            input.to_str().unwrap(),
+            "-r",
+            "python3.11",
+            "-a",
+            "x86_64",
+            "--via",
+            "docker",
+            "--image",
+            &image(),
+            "-o",
+            "fixed.zip",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(sha(&input), before);
+    assert_seed_fixed(&input, &dir.path().join("fixed.zip"));
+    // Built as the invoking user, not as root inside the container.
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(
+        std::fs::metadata(dir.path().join("fixed.zip")).unwrap().uid(),
+        std::fs::metadata(dir.path()).unwrap().uid()
+    );
+}
+
+#[test]
+#[ignore = "needs a Docker engine, the local build image and the corpus; run by .ci/run"]
+fn recheck_catches_binaries_too_new_for_the_runtime() {
+    // The stand-in image is Debian 12 (glibc 2.36): pip there picks the newest wheel its own
+    // glibc accepts, too new for python3.11 on Amazon Linux 2 (glibc 2.26). The re-check refuses.
+    let dir = tempfile::tempdir().unwrap();
+    let input = corpus("py-cryptography-manylinux_2_28-x86_64.zip");
+    let o = elfcheck(
+        dir.path(),
+        &[
+            "fix",
+            input.to_str().unwrap(),
+            "-r",
+            "python3.11",
+            "-a",
+            "x86_64",
+            "--via",
+            "docker",
+            "--image",
+            &image(),
+            "-q",
+            "-o",
+            "fixed.zip",
+            "--color",
+            "never",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("error[glibc-too-new]"), "{out}");
+    assert!(out.contains("the output was not written"), "{out}");
+    only(dir.path(), &[]);
+}
+
+#[test]
+#[ignore = "needs a Docker engine; run by .ci/run"]
+fn docker_failure_modes() {
+    let dir = tempfile::tempdir().unwrap();
+    mac_package(dir.path());
+    // Daemon down: a socket nobody listens on.
+    let o = elfcheck(
+        dir.path(),
+        &["fix", "function.zip", "-r", "python3.11", "--via", "docker", "--image", &image(), "-o", "out.zip"],
+        &[("DOCKER_HOST", "unix:///tmp/elfcheck-no-daemon.sock")],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("the Docker daemon does not answer"), "{}", text(&o));
+    // Image missing and not pullable.
+    let o = elfcheck(
+        dir.path(),
+        &[
+            "fix",
+            "function.zip",
+            "-r",
+            "python3.11",
+            "--via",
+            "docker",
+            "--image",
+            "elfcheck-test/no-such-image:1",
+            "-q",
+            "-o",
+            "out.zip",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("image `elfcheck-test/no-such-image:1` is not available here and cannot be pulled"),
+        "{}",
+        text(&o)
+    );
+    // The build fails (no such version on PyPI): the tail of pip's output is shown.
+    let o = elfcheck(
+        dir.path(),
+        &["fix", "function.zip", "-r", "python3.11", "--via", "docker", "--image", &image(), "-q", "-o", "out.zip"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let t = text(&o);
+    assert!(t.contains("the build in `elfcheck-test/python-build:3.11` failed") || t.contains("failed"), "{t}");
+    assert!(t.contains("  | ERROR: No matching distribution found for fastjson==2.1.0"), "{t}");
+    only(dir.path(), &["function.zip"]);
+}
+
+#[test]
+#[ignore = "needs PyPI and the corpus; run by .ci/run"]
+fn interrupting_fix_leaves_the_input_and_no_output() {
+    let input = corpus("py311-editdistance-macos-arm64.zip");
+    let before = sha(&input);
+    let mut interrupted = 0;
+    for delay_ms in [0u64, 30, 150, 400, 800, 1200, 1800, 2500] {
+        let dir = tempfile::tempdir().unwrap();
+        let copy = dir.path().join("function.zip");
+        std::fs::copy(&input, &copy).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_elfcheck"))
+            .args(["fix", "function.zip", "-r", "python3.11", "--via", "pip", "-q", "-o", "fixed.zip"])
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+        let status = child.wait().unwrap();
+        assert_eq!(sha(&copy), before, "input changed (delay {delay_ms} ms)");
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        match status.code() {
+            // Finished before the signal: then the output is whole and passes.
+            Some(0) => assert_seed_fixed(&copy, &dir.path().join("fixed.zip")),
+            _ => {
+                interrupted += 1;
+                assert_eq!(names, vec!["function.zip".to_string()], "partial output after {delay_ms} ms: {names:?}");
+            }
+        }
+    }
+    assert!(interrupted >= 3, "only {interrupted} runs were interrupted: the delays no longer reach into the fix");
+}
