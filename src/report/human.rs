@@ -87,9 +87,7 @@ fn render_input(
                 .and_then(|p| p.wheel_platform.as_deref())
                 .map(|w| format!(" (from a {w} wheel)"))
                 .unwrap_or_default();
-            let counts = summary
-                .map(|p| format!(": {}", plural(p.binaries, "binary").replace("binarys", "binaries")))
-                .unwrap_or_default();
+            let counts = summary.map(|p| format!(": {}", headline(p.binaries, fs))).unwrap_or_default();
             writeln!(out, "  {}{origin}{counts}", paint.apply(package, |s| s.bold()))?;
         }
         for f in fs {
@@ -117,6 +115,35 @@ fn render_input(
         )?;
     }
     writeln!(out)
+}
+
+/// What is wrong with a package's binaries, in a few words: `1 binary built for macOS`,
+/// `3 binaries, 2 built for another CPU`.
+fn headline(binaries: usize, findings: &[&Finding]) -> String {
+    let mut by_phrase: BTreeMap<&str, std::collections::BTreeSet<&str>> = BTreeMap::new();
+    for f in findings.iter().filter(|f| f.severity == Severity::Error) {
+        let phrase = match f.code {
+            "macho-binary" => "built for macOS",
+            "pe-binary" => "built for Windows",
+            "arch-mismatch" => "built for another CPU",
+            "elf-class-mismatch" => "32-bit or big-endian",
+            "musl-binary" => "linked against musl",
+            "glibc-too-new" => "needing a newer glibc",
+            "libstdcxx-too-new" => "needing a newer libstdc++",
+            "missing-library" => "with missing libraries",
+            "python-abi-mismatch" => "for another Python",
+            "node-abi-mismatch" => "for another Node.js",
+            _ => continue,
+        };
+        by_phrase.entry(phrase).or_default().insert(&f.path);
+    }
+    let total = plural(binaries, "binary").replace("binarys", "binaries");
+    let parts: Vec<String> = by_phrase.iter().map(|(phrase, paths)| format!("{} {phrase}", paths.len())).collect();
+    match (parts.len(), by_phrase.values().next()) {
+        (0, _) => total,
+        (1, Some(paths)) if paths.len() == binaries => format!("{total} {}", by_phrase.keys().next().unwrap_or(&"")),
+        _ => format!("{total}, {}", parts.join(", ")),
+    }
 }
 
 fn label(p: &crate::PackageSummary) -> String {

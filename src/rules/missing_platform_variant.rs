@@ -35,10 +35,12 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let platform = format!("linux-{}", ctx.target.arch.node_name());
         let message = format!("{layout} with no build for {platform} (Lambda's platform): `{needed}` is needed");
         let fix = match layout {
-            "npm platform package" => format!(
-                "install it: npm install --os=linux --cpu={} --libc=glibc {needed}",
-                ctx.target.arch.node_name()
-            ),
+            "npm platform package" => {
+                // Platform packages are published together, at one version.
+                let version = ctx.package.owner_of(example).and_then(|d| d.version.as_deref());
+                let spec = version.map_or_else(|| needed.to_string(), |v| format!("{needed}@{v}"));
+                format!("install it: npm install --os=linux --cpu={} --libc=glibc {spec}", ctx.target.arch.node_name())
+            }
             _ => "install the package for the target platform, or in the SAM build image".to_string(),
         };
         let mut f = ctx.finding(&RULE, group, message).fix(fix);
