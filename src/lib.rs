@@ -207,19 +207,14 @@ fn resolve_target(input: &Path, pkg: &package::Package, options: &Options) -> Re
             assumed.push(format!("runtime {id}, from the {reason}"));
             Ok((Target::new(Some(&id), arch)?, assumed))
         }
-        Some(infer::Guess { runtime: None, reason }) => {
+        guess => {
             let t = Target::new(None, arch)?;
+            let what = match guess {
+                Some(g) => format!("{}, version unknown", g.reason),
+                None => "no runtime given or inferred".to_string(),
+            };
             assumed.push(format!(
-                "{reason}, version unknown: glibc judged against {} ({}), the oldest OS still supported",
-                t.os().name,
-                t.os().glibc
-            ));
-            Ok((t, assumed))
-        }
-        None => {
-            let t = Target::new(None, arch)?;
-            assumed.push(format!(
-                "no runtime given or inferred: glibc judged against {} ({}), the oldest OS still supported",
+                "{what}: glibc judged against {} ({}), the oldest OS still supported",
                 t.os().name,
                 t.os().glibc
             ));

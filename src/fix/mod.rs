@@ -171,6 +171,14 @@ fn ca_bundle(opts: &FixOptions) -> Option<PathBuf> {
         .filter(|p| p.is_file())
 }
 
+fn build_image(opts: &FixOptions, target: &crate::Target) -> Result<String, Error> {
+    opts.image.clone().map_or_else(|| docker::default_image(target), Ok)
+}
+
+fn docker_build<'a>(opts: &'a FixOptions, image: &'a str, target: &'a crate::Target) -> docker::DockerBuild<'a> {
+    docker::DockerBuild { docker: &opts.docker, image, target, ca_bundle: ca_bundle(opts), quiet: opts.quiet }
+}
+
 fn print_plan(
     plan: &Plan,
     checked: &Checked,
@@ -188,14 +196,8 @@ fn print_plan(
         let dest = Path::new("BUILD");
         let command = match via {
             Via::Docker => {
-                let image = opts.image.clone().map_or_else(|| docker::default_image(target), Ok)?;
-                let d = docker::DockerBuild {
-                    docker: &opts.docker,
-                    image: &image,
-                    target,
-                    ca_bundle: ca_bundle(opts),
-                    quiet: true,
-                };
+                let image = build_image(opts, target)?;
+                let d = docker_build(opts, &image, target);
                 format!("{} {}", opts.docker, {
                     // A directory made now is owned by the invoking user, on every Unix.
                     let probe =
@@ -244,14 +246,8 @@ fn build_changes(
         std::fs::create_dir_all(&group).map_err(|e| Error::io(&group, e))?;
         let built = match via {
             Via::Docker => {
-                let image = opts.image.clone().map_or_else(|| docker::default_image(target), Ok)?;
-                let d = docker::DockerBuild {
-                    docker: &opts.docker,
-                    image: &image,
-                    target,
-                    ca_bundle: ca.clone(),
-                    quiet: opts.quiet,
-                };
+                let image = build_image(opts, target)?;
+                let d = docker_build(opts, &image, target);
                 d.install(&rebuilds, &group)?
             }
             _ => {
