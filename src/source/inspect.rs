@@ -2,6 +2,7 @@
 
 use std::io::{self, Read};
 
+use super::entry_read::EntryRead;
 use super::{Content, Entry};
 use crate::binary::{self, MAX_OBJECT_BYTES, SNIFF_LEN, Sniffed};
 
@@ -41,6 +42,13 @@ impl Default for Limits {
     }
 }
 
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A thread keeps a buffer up to this size between binaries; larger ones are given back.
+const MAX_SCRATCH: usize = 64 << 20;
+
 /// Whether attribution or a packaging rule reads this file as text.
 pub(crate) fn wants_text(path: &str) -> bool {
     let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
@@ -69,17 +77,17 @@ pub(crate) fn read_head(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usi
 }
 
 /// Reads the rest of `reader` after `head`, up to `max` bytes in all.
-fn read_rest(reader: &mut dyn Read, head: &[u8], size_hint: u64, max: u64) -> io::Result<Option<Vec<u8>>> {
+fn read_rest(reader: &mut dyn EntryRead, head: &[u8], size_hint: u64, max: u64) -> io::Result<Option<Vec<u8>>> {
     let mut bytes = Vec::with_capacity(size_hint.min(max) as usize);
     bytes.extend_from_slice(head);
-    reader.take(max + 1 - head.len() as u64).read_to_end(&mut bytes)?;
+    reader.read_rest(&mut bytes, max)?;
     Ok((bytes.len() as u64 <= max).then_some(bytes))
 }
 
 /// Reads one regular file: sniffs, and reads further only what needs it. Nested archives found
 /// inside are returned as entries to append (already prefixed with `path!/`).
 pub(crate) fn inspect(
-    reader: &mut dyn Read,
+    reader: &mut dyn EntryRead,
     path: &str,
     size: u64,
     limits: &Limits,
@@ -92,7 +100,7 @@ pub(crate) fn inspect(
 }
 
 fn inspect_inner(
-    reader: &mut dyn Read,
+    reader: &mut dyn EntryRead,
     path: &str,
     size: u64,
     limits: &Limits,
@@ -124,16 +132,28 @@ fn inspect_inner(
                 let reason = format!("{size} bytes is over the {} byte limit", limits.max_object_bytes);
                 return Ok((Content::Object(unparseable(kind, reason)), Vec::new()));
             }
-            let Some(bytes) = read_rest(reader, head, size, limits.max_object_bytes)? else {
-                let reason = format!("over the {} byte limit", limits.max_object_bytes);
-                return Ok((Content::Object(unparseable(kind, reason)), Vec::new()));
+            // The thread's buffer is reused: fresh pages for every binary cost page faults.
+            let mut bytes = SCRATCH.with(|s| s.take());
+            bytes.clear();
+            bytes.reserve(size as usize);
+            bytes.extend_from_slice(head);
+            let read = reader.read_rest(&mut bytes, limits.max_object_bytes);
+            let content = match read {
+                Err(e) => Err(e),
+                Ok(()) if bytes.len() as u64 > limits.max_object_bytes => {
+                    let reason = format!("over the {} byte limit", limits.max_object_bytes);
+                    Ok(Content::Object(unparseable(kind, reason)))
+                }
+                Ok(()) => Ok(match binary::classify(kind, &bytes) {
+                    Some(object) => Content::Object(object),
+                    None if wants_text(path) => text(bytes.clone()),
+                    None => Content::Other,
+                }),
             };
-            let content = match binary::classify(kind, &bytes) {
-                Some(object) => Content::Object(object),
-                None if wants_text(path) => text(bytes),
-                None => Content::Other,
-            };
-            Ok((content, Vec::new()))
+            if bytes.capacity() <= MAX_SCRATCH {
+                SCRATCH.with(|s| s.replace(bytes));
+            }
+            Ok((content?, Vec::new()))
         }
         _ if wants_text(path) && size <= limits.max_text_bytes => {
             let Some(bytes) = read_rest(reader, head, size, limits.max_text_bytes)? else {

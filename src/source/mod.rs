@@ -6,6 +6,7 @@
 //! archive (scanned in turn), or anything else (never read further).
 
 mod dir;
+mod entry_read;
 mod inspect;
 mod zip;
 

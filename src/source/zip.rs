@@ -12,23 +12,55 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 use zip::result::ZipError;
-use zip::{System, ZipArchive};
+use zip::{CompressionMethod, System, ZipArchive};
 
+use super::entry_read::{Inflater, ZipEntryReader};
 use super::inspect::{Limits, inspect};
 use super::{Content, Contents, Entry, EntryKind};
 use crate::error::Error;
 
-/// A `Read + Seek` over a shared file handle that keeps its own position: clones are independent.
+/// A `Read + Seek` over a shared file handle that keeps its own position and a small read-ahead
+/// buffer: clones are independent, and the many small reads of zip headers cost one positioned
+/// read per buffer, not one each.
 #[derive(Clone)]
 struct SharedFile {
     file: Arc<File>,
     pos: u64,
     len: u64,
+    buf: Vec<u8>,
+    /// File offset of `buf[0]`.
+    buf_at: u64,
+}
+
+const READ_AHEAD: usize = 16 << 10;
+
+impl SharedFile {
+    fn new(file: File, len: u64) -> SharedFile {
+        SharedFile { file: Arc::new(file), pos: 0, len, buf: Vec::new(), buf_at: 0 }
+    }
 }
 
 impl Read for SharedFile {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.file.read_at(buf, self.pos)?;
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let in_buf = self.pos >= self.buf_at && self.pos < self.buf_at + self.buf.len() as u64;
+        if !in_buf {
+            if out.len() >= READ_AHEAD {
+                // Large reads (inflating a binary) bypass the buffer.
+                let n = self.file.read_at(out, self.pos)?;
+                self.pos += n as u64;
+                return Ok(n);
+            }
+            self.buf.resize(READ_AHEAD, 0);
+            let n = self.file.read_at(&mut self.buf, self.pos)?;
+            self.buf.truncate(n);
+            self.buf_at = self.pos;
+            if n == 0 {
+                return Ok(0);
+            }
+        }
+        let from = (self.pos - self.buf_at) as usize;
+        let n = out.len().min(self.buf.len() - from);
+        out[..n].copy_from_slice(&self.buf[from..from + n]);
         self.pos += n as u64;
         Ok(n)
     }
@@ -49,11 +81,14 @@ impl Seek for SharedFile {
 pub(super) fn read_file(path: &Path, limits: &Limits) -> Result<Contents, Error> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
-    let reader = SharedFile { file: Arc::new(file), pos: 0, len };
+    let reader = SharedFile::new(file, len);
     let archive = ZipArchive::new(reader).map_err(|e| Error::not_a_zip(path, &e))?;
     let entries: Vec<Entry> = (0..archive.len())
         .into_par_iter()
-        .map_init(|| archive.clone(), |archive, i| read_entry(archive, i, "", limits, 0))
+        .map_init(
+            || (archive.clone(), Inflater::new()),
+            |(archive, inflater), i| read_entry(archive, inflater, i, "", limits, 0),
+        )
         .flatten_iter()
         .collect();
     Ok(Contents { entries, zipped_size: Some(len) })
@@ -83,8 +118,9 @@ pub(super) fn read_nested(bytes: Vec<u8>, outer: &str, limits: &Limits, depth: u
     }
     let prefix = format!("{outer}!/");
     let mut entries = Vec::new();
+    let mut inflater = Inflater::new();
     for i in 0..archive.len() {
-        entries.extend(read_entry(&mut archive, i, &prefix, limits, depth));
+        entries.extend(read_entry(&mut archive, &mut inflater, i, &prefix, limits, depth));
     }
     (Content::Archive { entries: entries.len() }, entries)
 }
@@ -92,13 +128,14 @@ pub(super) fn read_nested(bytes: Vec<u8>, outer: &str, limits: &Limits, depth: u
 /// Reads entry `i`, returning it followed by the entries of any archive nested in it.
 fn read_entry<R: Read + Seek>(
     archive: &mut ZipArchive<R>,
+    inflater: &mut Inflater,
     i: usize,
     prefix: &str,
     limits: &Limits,
     depth: u32,
 ) -> Vec<Entry> {
     let listed_name = archive.name_for_index(i).and_then(Result::ok).map(|n| n.into_owned());
-    let mut file = match archive.by_index(i) {
+    let mut file = match archive.by_index_raw(i) {
         Ok(f) => f,
         Err(e) => {
             // The central directory lists the entry, but its data cannot be reached.
@@ -118,22 +155,34 @@ fn read_entry<R: Read + Seek>(
     let records_mode = file.system() == System::Unix && file.external_attributes() >> 16 != 0;
     let mode = file.unix_mode().filter(|_| records_mode).map(|m| m & 0o7777);
     let size = file.size();
+    let is_symlink = file.is_symlink();
     if file.is_dir() {
         return vec![Entry { path, kind: EntryKind::Dir, mode, size: 0, content: Content::Other }];
     }
-    if file.is_symlink() {
+    let (method, crc) = (file.compression(), file.crc32());
+    let deflated = match method {
+        CompressionMethod::Stored => None,
+        CompressionMethod::Deflated => Some(inflater),
+        other => {
+            let content = Content::Unreadable(format!("unsupported compression method {other}"));
+            return vec![Entry { path, kind: EntryKind::File, mode, size, content }];
+        }
+    };
+    let encrypted = file.encrypted();
+    let mut reader = ZipEntryReader::new(&mut file, deflated, size, crc);
+    if is_symlink {
         let mut target = String::new();
-        let read = (&mut file).take(4096).read_to_string(&mut target);
+        let read = (&mut reader).take(4096).read_to_string(&mut target);
         let content = match read {
             Ok(_) => Content::Other,
             Err(e) => Content::Unreadable(e.to_string()),
         };
         return vec![Entry { path, kind: EntryKind::Symlink { target }, mode, size, content }];
     }
-    let (content, nested) = if file.encrypted() {
+    let (content, nested) = if encrypted {
         (Content::Unreadable("encrypted entry".into()), Vec::new())
     } else {
-        inspect(&mut file, &path, size, limits, depth)
+        inspect(&mut reader, &path, size, limits, depth)
     };
     let mut out = vec![Entry { path, kind: EntryKind::File, mode, size, content }];
     out.extend(nested);
