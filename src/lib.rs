@@ -224,10 +224,17 @@ fn resolve_target(input: &Path, pkg: &package::Package, options: &Options) -> Re
 }
 
 fn package_summaries(pkg: &package::Package, target: &Target, findings: &[Finding]) -> Vec<PackageSummary> {
+    // Binaries per distribution, in one pass over the objects.
+    let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (e, _) in pkg.objects() {
+        if let Some(d) = pkg.owner_of(&e.path) {
+            *counts.entry(d.root.clone()).or_default() += 1;
+        }
+    }
     let mut out: Vec<PackageSummary> = Vec::new();
     for dist in &pkg.distributions {
         let label = dist.label();
-        let binaries = pkg.objects().filter(|(e, _)| pkg.owner_of(&e.path).is_some_and(|d| d == dist)).count();
+        let binaries = counts.get(&dist.root).copied().unwrap_or(0);
         if binaries == 0 {
             continue;
         }

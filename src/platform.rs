@@ -90,6 +90,12 @@ pub fn place(pkg: &Package, target: &Target) -> Placements {
             }
         }
     }
+    // Jars that carry a native library the target can load (indexed once, not per binary).
+    let jars_with_native: HashSet<&str> = pkg
+        .objects()
+        .filter(|(_, o)| works(o))
+        .filter_map(|(e, _)| e.path.split_once(".jar!/").map(|(jar, _)| &e.path[..jar.len() + 4]))
+        .collect();
     // npm packages by name, to find a platform package's sibling for the target.
     let npm_names: HashSet<&str> =
         pkg.distributions.iter().filter(|d| d.ecosystem == Ecosystem::Node).map(|d| d.name.as_str()).collect();
@@ -102,13 +108,14 @@ pub fn place(pkg: &Package, target: &Target) -> Placements {
             Some(Placement::NeverLoaded { why })
         } else if let Some((group, variant, layout)) = platform_dir(path).into_iter().next() {
             let selected = format!("{group}/linux-{}", target.arch.node_name());
-            parse_platform(variant).filter(|p| !p.matches(target.arch)).map(|_| {
-                if dirs_with_target.contains(group) {
-                    Placement::UnusedVariant { layout, selected }
-                } else {
-                    Placement::MissingVariant { layout, needed: selected, group: group.to_string() }
-                }
-            })
+            if parse_platform(variant).is_some_and(|p| p.matches(target.arch)) {
+                // The target's own directory: node-gyp-build picks by libc tag inside it.
+                glibc_sibling(pkg, path).map(|sibling| Placement::UnusedVariant { layout, selected: sibling })
+            } else if dirs_with_target.contains(group) {
+                Some(Placement::UnusedVariant { layout, selected })
+            } else {
+                Some(Placement::MissingVariant { layout, needed: selected, group: group.to_string() })
+            }
         } else if let Some(dist) = pkg.owner_of(path).filter(|d| d.ecosystem == Ecosystem::Node) {
             npm_platform_package(dist, target).map(|needed| {
                 if npm_names.contains(needed.as_str()) {
@@ -119,8 +126,7 @@ pub fn place(pkg: &Package, target: &Target) -> Placements {
             })
         } else if let Some((jar, _)) = path.split_once(".jar!/") {
             let jar = format!("{jar}.jar");
-            let has_native = pkg.objects().any(|(e, o)| e.path.starts_with(&format!("{jar}!/")) && works(o));
-            Some(if has_native {
+            Some(if jars_with_native.contains(jar.as_str()) {
                 Placement::UnusedVariant { layout: "jar natives", selected: format!("the Linux native in `{jar}`") }
             } else {
                 Placement::NeverLoaded { why: format!("extracted by `{jar}` only on the platform it is for") }
@@ -154,6 +160,20 @@ fn platform_dir(path: &str) -> Vec<(&str, &str, &'static str)> {
         }
     }
     out
+}
+
+/// For `prebuilds/linux-x64/x.musl.node`, a sibling that node-gyp-build picks on glibc:
+/// `x.glibc.node`, or the same name without a libc tag.
+fn glibc_sibling(pkg: &Package, path: &str) -> Option<String> {
+    let name = file_name(path);
+    if !name.contains(".musl.") {
+        return None;
+    }
+    let dir = parent(path);
+    [name.replace(".musl.", ".glibc."), name.replace(".musl.", ".")]
+        .into_iter()
+        .map(|n| format!("{dir}/{n}"))
+        .find(|candidate| pkg.contains(candidate))
 }
 
 /// Files that Linux never loads whatever the platform: Windows launchers of Python packaging.

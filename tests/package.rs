@@ -141,6 +141,23 @@ fn node_gyp_build_prebuilds() {
 }
 
 #[test]
+fn prebuilds_pick_by_libc_inside_the_target_directory() {
+    let dir = "node_modules/utf-8-validate/prebuilds/linux-x64";
+    let both = Pkg::new()
+        .fixture(&format!("{dir}/utf-8-validate.glibc.node"), "x86_64/addon-napi.node")
+        .fixture(&format!("{dir}/utf-8-validate.musl.node"), "musl/libhello.so");
+    let f = both.check("nodejs20.x", X86);
+    assert!(errors(&f).is_empty(), "{f:#?}");
+    assert_eq!(
+        at(&f, Severity::Info),
+        vec![pair("unused-platform-binary", &format!("{dir}/utf-8-validate.musl.node"))]
+    );
+    // Only the musl build: that is what would load, and it cannot.
+    let f = Pkg::new().fixture(&format!("{dir}/utf-8-validate.musl.node"), "musl/libhello.so").check("nodejs20.x", X86);
+    assert_eq!(codes(&f), vec!["musl-binary"]);
+}
+
+#[test]
 fn dotnet_runtimes_native() {
     let pkg = Pkg::new()
         .fixture("runtimes/win-x64/native/e_sqlite3.dll", "pe/hello.dll")
