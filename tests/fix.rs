@@ -244,6 +244,55 @@ fn pip_and_npm_fix_every_broken_corpus_case() {
 
 #[test]
 #[ignore = "needs PyPI and the corpus; run by .ci/run"]
+fn zip_fixed_in_place_keeps_its_name_and_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let zip = dir.path().join("function.zip");
+    std::fs::copy(corpus("py311-rpds-manylinux-x86_64.zip"), &zip).unwrap();
+    std::fs::set_permissions(&zip, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let o = elfcheck(
+        dir.path(),
+        &["fix", "function.zip", "-r", "python3.12", "-a", "x86_64", "--via", "pip", "-q", "--in-place"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(std::fs::metadata(&zip).unwrap().permissions().mode() & 0o777, 0o640);
+    assert_eq!(elfcheck(dir.path(), &["check", "function.zip", "-r", "python3.12"], &[]).status.code(), Some(0));
+    only(dir.path(), &["function.zip"]);
+}
+
+#[test]
+#[ignore = "needs a Docker engine, the local build image and the corpus; run by .ci/run"]
+fn keep_failed_keeps_the_output_that_failed_the_recheck() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = corpus("py-cryptography-manylinux_2_28-x86_64.zip");
+    let o = elfcheck(
+        dir.path(),
+        &[
+            "fix",
+            input.to_str().unwrap(),
+            "-r",
+            "python3.11",
+            "-a",
+            "x86_64",
+            "--via",
+            "docker",
+            "--image",
+            &image(),
+            "-q",
+            "-o",
+            "fixed.zip",
+            "--keep-failed",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("kept as asked (--keep-failed)"), "{}", text(&o));
+    only(dir.path(), &["fixed.zip"]);
+}
+
+#[test]
+#[ignore = "needs PyPI and the corpus; run by .ci/run"]
 fn directory_input_is_fixed_into_a_directory_in_place() {
     let dir = tempfile::tempdir().unwrap();
     let tree = dir.path().join("fn");

@@ -219,6 +219,21 @@ fn natives_inside_jars() {
     );
 }
 
+#[test]
+fn jar_with_natives_for_other_platforms_only_is_information() {
+    // The library extracts a native only for the platform it runs on; with none for Linux it
+    // falls back or fails at that point, which elfcheck cannot know: never an error here.
+    let jar = Pkg::new().fixture("native/osx/libfoo.dylib", "macho/libhello-fat.dylib").zip_bytes();
+    let f = Pkg::new().file("java/lib/foo.jar", jar, 0o644).check("java17", X86);
+    assert!(errors(&f).is_empty(), "{f:#?}");
+    let info = find(&f, "unused-platform-binary");
+    assert!(
+        info.message.contains("extracted by `java/lib/foo.jar` only on the platform it is for"),
+        "{}",
+        info.message
+    );
+}
+
 // --- nested archives --------------------------------------------------------------------------
 
 #[test]

@@ -79,3 +79,65 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
         out.push(ctx.finding(&RULE, &entry.path, message).runtime_error(seen).fix(ctx.reinstall_hint(&entry.path)));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::binary::{ElfKind, VersionNeed};
+
+    fn elf(needs: &[(&str, &str, bool, &[&str])]) -> ElfInfo {
+        ElfInfo {
+            bits: 64,
+            big_endian: false,
+            machine: goblin::elf::header::EM_X86_64,
+            kind: ElfKind::SharedObject,
+            interpreter: None,
+            soname: None,
+            needed: vec!["libc.so.6".into()],
+            rpath: vec![],
+            runpath: vec![],
+            dynamic: true,
+            version_needs: needs
+                .iter()
+                .map(|(lib, v, weak, syms)| VersionNeed {
+                    library: lib.to_string(),
+                    version: v.to_string(),
+                    weak: *weak,
+                    symbols: syms.iter().map(|s| s.to_string()).collect(),
+                })
+                .collect(),
+            node_module_version: None,
+            napi: false,
+            python_init: None,
+        }
+    }
+
+    #[test]
+    fn newest_need_across_libraries_with_its_symbols() {
+        let e = elf(&[
+            ("libc.so.6", "GLIBC_2.2.5", false, &["malloc"]),
+            ("libm.so.6", "GLIBC_2.29", false, &["exp"]),
+            ("libc.so.6", "GLIBC_2.29", false, &["posix_spawn_file_actions_addchdir_np"]),
+            ("libpthread.so.0", "GLIBC_2.12", false, &["pthread_setname_np"]),
+        ]);
+        let (v, name, syms) = newest_glibc_need(&e).unwrap();
+        assert_eq!((v.to_string(), name.as_str()), ("2.29".to_string(), "GLIBC_2.29"));
+        assert_eq!(syms, vec!["exp", "posix_spawn_file_actions_addchdir_np"]);
+    }
+
+    #[test]
+    fn weak_needs_and_private_versions_do_not_count() {
+        let e = elf(&[
+            ("libc.so.6", "GLIBC_2.17", false, &["clock_gettime"]),
+            ("libc.so.6", "GLIBC_2.34", true, &["closefrom"]),
+            ("libc.so.6", "GLIBC_PRIVATE", false, &["__libc_internal"]),
+        ]);
+        assert_eq!(newest_glibc_need(&e).unwrap().1, "GLIBC_2.17");
+    }
+
+    #[test]
+    fn dt_relr_needs_glibc_2_36() {
+        let e = elf(&[("libc.so.6", "GLIBC_ABI_DT_RELR", false, &[]), ("libc.so.6", "GLIBC_2.17", false, &["x"])]);
+        assert_eq!(newest_glibc_need(&e).unwrap().0.to_string(), "2.36");
+    }
+}
