@@ -19,6 +19,22 @@ fn elfcheck(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     cmd.output().expect("elfcheck runs")
 }
 
+/// `elfcheck fix INPUT ARGS...` in `dir`.
+fn fix(dir: &Path, input: &Path, args: &[&str]) -> Output {
+    let mut all = vec!["fix", input.to_str().unwrap()];
+    all.extend_from_slice(args);
+    elfcheck(dir, &all, &[])
+}
+
+/// `elfcheck fix INPUT` for python3.11 on x86_64 in the local build image, into `fixed.zip`.
+fn fix_in_docker(dir: &Path, input: &Path, extra: &[&str]) -> Output {
+    let image = image();
+    let mut args =
+        vec!["-r", "python3.11", "-a", "x86_64", "--via", "docker", "--image", &image, "-q", "-o", "fixed.zip"];
+    args.extend_from_slice(extra);
+    fix(dir, input, &args)
+}
+
 fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
@@ -205,11 +221,7 @@ fn pip_fixes_seed_macos() {
     let input = corpus("py311-editdistance-macos-arm64.zip");
     let before = sha(&input);
     let out = dir.path().join("fixed.zip");
-    let o = elfcheck(
-        dir.path(),
-        &["fix", input.to_str().unwrap(), "-r", "python3.11", "-a", "x86_64", "--via", "pip", "-o", "fixed.zip"],
-        &[],
-    );
+    let o = fix(dir.path(), &input, &["-r", "python3.11", "-a", "x86_64", "--via", "pip", "-o", "fixed.zip"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(sha(&input), before, "the input is never modified");
     assert_seed_fixed(&input, &out);
@@ -230,11 +242,7 @@ fn pip_and_npm_fix_every_broken_corpus_case() {
     for (name, runtime) in cases {
         let dir = tempfile::tempdir().unwrap();
         let input = corpus(name);
-        let o = elfcheck(
-            dir.path(),
-            &["fix", input.to_str().unwrap(), "-r", runtime, "-a", "x86_64", "--via", "pip", "-q", "-o", "fixed.zip"],
-            &[],
-        );
+        let o = fix(dir.path(), &input, &["-r", runtime, "-a", "x86_64", "--via", "pip", "-q", "-o", "fixed.zip"]);
         assert_eq!(o.status.code(), Some(0), "{name}: {}", text(&o));
         let check =
             elfcheck(dir.path(), &["check", "fixed.zip", "-r", runtime, "-a", "x86_64", "--format", "json"], &[]);
@@ -266,26 +274,7 @@ fn zip_fixed_in_place_keeps_its_name_and_mode() {
 fn keep_failed_keeps_the_output_that_failed_the_recheck() {
     let dir = tempfile::tempdir().unwrap();
     let input = corpus("py-cryptography-manylinux_2_28-x86_64.zip");
-    let o = elfcheck(
-        dir.path(),
-        &[
-            "fix",
-            input.to_str().unwrap(),
-            "-r",
-            "python3.11",
-            "-a",
-            "x86_64",
-            "--via",
-            "docker",
-            "--image",
-            &image(),
-            "-q",
-            "-o",
-            "fixed.zip",
-            "--keep-failed",
-        ],
-        &[],
-    );
+    let o = fix_in_docker(dir.path(), &input, &["--keep-failed"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("kept as asked (--keep-failed)"), "{}", text(&o));
     only(dir.path(), &["fixed.zip"]);
@@ -326,24 +315,7 @@ fn docker_fixes_seed_macos() {
     let dir = tempfile::tempdir().unwrap();
     let input = corpus("py311-editdistance-macos-arm64.zip");
     let before = sha(&input);
-    let o = elfcheck(
-        dir.path(),
-        &[
-            "fix",
-            input.to_str().unwrap(),
-            "-r",
-            "python3.11",
-            "-a",
-            "x86_64",
-            "--via",
-            "docker",
-            "--image",
-            &image(),
-            "-o",
-            "fixed.zip",
-        ],
-        &[],
-    );
+    let o = fix_in_docker(dir.path(), &input, &[]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(sha(&input), before);
     assert_seed_fixed(&input, &dir.path().join("fixed.zip"));
@@ -362,27 +334,7 @@ fn recheck_catches_binaries_too_new_for_the_runtime() {
     // glibc accepts, too new for python3.11 on Amazon Linux 2 (glibc 2.26). The re-check refuses.
     let dir = tempfile::tempdir().unwrap();
     let input = corpus("py-cryptography-manylinux_2_28-x86_64.zip");
-    let o = elfcheck(
-        dir.path(),
-        &[
-            "fix",
-            input.to_str().unwrap(),
-            "-r",
-            "python3.11",
-            "-a",
-            "x86_64",
-            "--via",
-            "docker",
-            "--image",
-            &image(),
-            "-q",
-            "-o",
-            "fixed.zip",
-            "--color",
-            "never",
-        ],
-        &[],
-    );
+    let o = fix_in_docker(dir.path(), &input, &["--color", "never"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let out = text(&o);
     assert!(out.contains("error[glibc-too-new]"), "{out}");
