@@ -198,6 +198,12 @@ fn zip_error(e: &ZipError) -> String {
 
 impl Error {
     fn not_a_zip(path: &Path, e: &ZipError) -> Error {
-        Error::Input { path: path.to_path_buf(), cause: format!("not a readable zip archive: {}", zip_error(e)) }
+        let detail = zip_error(e);
+        let why = if detail.contains("EOCD") {
+            "no end-of-central-directory record (not a zip, or a truncated one)".to_string()
+        } else {
+            detail
+        };
+        Error::Input { path: path.to_path_buf(), cause: format!("not a readable zip archive: {why}") }
     }
 }
