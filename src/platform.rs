@@ -11,7 +11,6 @@ use std::collections::{HashMap, HashSet};
 
 use crate::binary::Object;
 use crate::package::{Ecosystem, Package, file_name, parent};
-use crate::source::Content;
 use crate::target::{Arch, Target};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,7 +131,7 @@ pub fn place(pkg: &Package, target: &Target) -> Placements {
                 Placement::NeverLoaded { why: format!("extracted by `{jar}` only on the platform it is for") }
             })
         } else {
-            selenium_manager(pkg, path, target)
+            selenium_manager(pkg, path, works)
         };
         if let Some(p) = placement {
             out.insert(path.to_string(), p);
@@ -199,23 +198,26 @@ fn npm_platform_package(dist: &crate::package::Distribution, target: &Target) ->
     Some(if libc_ok { sibling } else { sibling.replace("linuxmusl-", "linux-") })
 }
 
-/// selenium ships `selenium/webdriver/common/<os>/selenium-manager` for linux, macos and windows.
-fn selenium_manager(pkg: &Package, path: &str, target: &Target) -> Option<Placement> {
-    let name = file_name(path);
-    if !name.starts_with("selenium-manager") {
+/// selenium ships `selenium/webdriver/common/<os>[-<cpu>]/selenium-manager` for each OS (`linux`,
+/// `linux-x86_64`, `linux-arm64`, `macos`, `windows`) and runs the one for the host.
+fn selenium_manager(pkg: &Package, path: &str, works: impl Fn(&Object) -> bool) -> Option<Placement> {
+    if !file_name(path).starts_with("selenium-manager") {
         return None;
     }
-    let os_dir = parent(path);
-    let common = parent(os_dir);
-    let linux = format!("{common}/linux/selenium-manager");
-    let has_target = matches!(
-        pkg.get(&linux).map(|e| &e.content),
-        Some(Content::Object(Object::Elf(e))) if e.machine_name() == target.arch.elf_name()
-    );
-    Some(if has_target {
-        Placement::UnusedVariant { layout: "selenium-manager per OS", selected: linux }
-    } else {
-        Placement::MissingVariant { layout: "selenium-manager per OS", needed: linux, group: common.to_string() }
+    let common = parent(parent(path));
+    let prefix = format!("{common}/");
+    let selected = pkg
+        .objects()
+        .find(|(e, o)| e.path.starts_with(&prefix) && file_name(&e.path) == "selenium-manager" && works(o))
+        .map(|(e, _)| e.path.clone());
+    let layout = "selenium-manager per OS";
+    Some(match selected {
+        Some(selected) => Placement::UnusedVariant { layout, selected },
+        None => Placement::MissingVariant {
+            layout,
+            needed: format!("{common}/linux/selenium-manager"),
+            group: common.to_string(),
+        },
     })
 }
 

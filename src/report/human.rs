@@ -81,7 +81,12 @@ fn render_input(
         writeln!(out)?;
         let summary = input.packages.iter().find(|p| label(p) == *package);
         if package.is_empty() {
-            writeln!(out, "  {}", paint.apply("files not installed by a known package", |s| s.bold()))?;
+            let title = if fs.iter().all(|f| f.path.is_empty()) {
+                "the package as a whole"
+            } else {
+                "files not installed by a known package"
+            };
+            writeln!(out, "  {}", paint.apply(title, |s| s.bold()))?;
         } else {
             let origin = summary
                 .and_then(|p| p.wheel_platform.as_deref())
