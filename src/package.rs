@@ -50,11 +50,10 @@ impl Distribution {
         }
     }
 
-    /// The platform part of the wheel tag (`macosx_11_0_arm64`), when there is exactly one.
+    /// The platform part of the first wheel tag (`macosx_11_0_arm64`); `None` for pure wheels
+    /// (`any`) and for what was not installed from a wheel.
     pub fn wheel_platform(&self) -> Option<&str> {
-        let mut platforms = self.wheel_tags.iter().filter_map(|t| t.rsplit('-').next());
-        let first = platforms.next()?;
-        Some(first)
+        self.wheel_tags.first().and_then(|t| t.rsplit('-').next()).filter(|p| *p != "any")
     }
 }
 
