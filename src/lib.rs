@@ -125,7 +125,8 @@ pub struct Checked {
 /// Reads and checks one input; `label` names it in findings (the path as the user wrote it).
 pub fn check_input(input: &Path, label: &str, options: &Options) -> Result<Checked, Error> {
     let contents = source::read(input, &options.limits)?;
-    let pkg = package::Package::new(contents.entries, contents.zipped_size);
+    let mut pkg = package::Package::new(contents.entries, contents.zipped_size);
+    pkg.is_wheel = input.extension().is_some_and(|e| e.eq_ignore_ascii_case("whl"));
     let (target, assumed) = resolve_target(input, &pkg, options)?;
     let mut findings = check_package(&pkg, &target, label);
     let ignored = options.policy.apply(&mut findings);

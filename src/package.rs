@@ -61,6 +61,9 @@ pub struct Package {
     pub entries: Vec<Entry>,
     pub zipped_size: Option<u64>,
     pub layout: Layout,
+    /// The input is a wheel: pip installs it with permissions of its own, so the modes stored
+    /// in it do not reach Lambda.
+    pub is_wheel: bool,
     pub distributions: Vec<Distribution>,
     by_path: HashMap<String, usize>,
     /// Entry index -> distribution index.
@@ -71,8 +74,15 @@ impl Package {
     pub fn new(entries: Vec<Entry>, zipped_size: Option<u64>) -> Package {
         let by_path = entries.iter().enumerate().map(|(i, e)| (e.path.clone(), i)).collect();
         let layout = detect_layout(&entries);
-        let mut pkg =
-            Package { entries, zipped_size, layout, distributions: Vec::new(), by_path, owner: HashMap::new() };
+        let mut pkg = Package {
+            entries,
+            zipped_size,
+            layout,
+            is_wheel: false,
+            distributions: Vec::new(),
+            by_path,
+            owner: HashMap::new(),
+        };
         crate::attribution::attribute(&mut pkg);
         pkg
     }

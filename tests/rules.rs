@@ -382,6 +382,19 @@ fn unreadable_file_and_dir() {
 }
 
 #[test]
+fn modes_inside_wheels_and_nested_archives_do_not_count() {
+    let wheel = Pkg::new().file("x-1.0.dist-info/RECORD", "x", 0o600).file("x/__init__.py", "", 0o644);
+    let dir = tempfile::tempdir().unwrap();
+    let whl = wheel.write_zip(dir.path(), "x-1.0-py3-none-any.whl");
+    assert!(common::check_path(&whl, Some("python3.12"), X86).is_empty());
+    let f = Pkg::new().file("vendor.zip", wheel.zip_bytes(), 0o644).check("python3.12", X86);
+    assert!(f.is_empty(), "{f:#?}");
+    // The same wheel content as a deployment zip: Lambda unpacks those modes.
+    let f = wheel.check("python3.12", X86);
+    assert_eq!(codes(&f), vec!["unreadable-file"]);
+}
+
+#[test]
 fn dangling_and_escaping_symlinks_warn() {
     let f = Pkg::new()
         .symlink("lib/libz.so", "libz.so.1")

@@ -8,6 +8,9 @@
 //! Seen on Lambda: `Permission denied` (`EACCES`) when the file is read or imported, or
 //! `Runtime.ImportModuleError`.
 //!
+//! Only what Lambda itself unpacks counts: not the entries of a wheel (pip sets their modes) or
+//! of an archive nested in the package.
+//!
 //! Fix: `chmod -R o+rX .` before zipping.
 
 use super::{Context, RuleId};
@@ -17,7 +20,11 @@ use crate::source::EntryKind;
 pub(super) static RULE: RuleId = RuleId { code: "unreadable-file", severity: Severity::Error };
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for entry in &ctx.package.entries {
+    if ctx.package.is_wheel {
+        return;
+    }
+    // Inside a nested archive, modes are whatever the code that opens it applies.
+    for entry in ctx.package.entries.iter().filter(|e| !e.path.contains("!/")) {
         let Some(mode) = entry.mode else { continue };
         let (needed, what) = match entry.kind {
             EntryKind::File => (0o004, "file is not world-readable"),
