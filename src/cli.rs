@@ -58,6 +58,11 @@ pub struct TargetArgs {
     /// The function's architecture: x86_64 (default) or arm64; amd64 and aarch64 are accepted.
     #[arg(long, short = 'a', value_name = "ARCH")]
     pub arch: Option<Arch>,
+
+    /// A layer attached to the function (zip or directory; repeatable): its files are under
+    /// /opt for the loader and its size counts. Check the layer itself as its own PATH.
+    #[arg(long, value_name = "LAYER")]
+    pub layer: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

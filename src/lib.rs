@@ -41,6 +41,9 @@ pub struct Options {
     pub limits: source::Limits,
     /// Severity overrides and ignores from `elfcheck.toml`.
     pub policy: config::Policy,
+    /// Layers attached to the function: their `lib/` and other directories are under `/opt` for
+    /// the loader, and their size counts against the function's limit.
+    pub layers: Vec<PathBuf>,
     /// Read the target from a SAM `template.yaml` or `serverless.yml` beside each input when
     /// `runtime` / `arch` are not given.
     pub from_templates: bool,
@@ -127,6 +130,10 @@ pub fn check_input(input: &Path, label: &str, options: &Options) -> Result<Check
     let contents = source::read(input, &options.limits)?;
     let mut pkg = package::Package::new(contents.entries, contents.zipped_size);
     pkg.is_wheel = input.extension().is_some_and(|e| e.eq_ignore_ascii_case("whl"));
+    for layer in &options.layers {
+        let contents = source::read(layer, &options.limits)?;
+        pkg.layers.push(package::Package::new_layer(contents.entries, contents.zipped_size));
+    }
     let (target, assumed) = resolve_target(input, &pkg, options)?;
     let mut findings = check_package(&pkg, &target, label);
     let ignored = options.policy.apply(&mut findings);

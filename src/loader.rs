@@ -13,6 +13,8 @@ use crate::target::{Family, Target, table};
 pub enum Resolution {
     /// A file of the package, by package path.
     Package(String),
+    /// A file of a layer given with `--layer`, by its path in that layer.
+    Layer(String),
     /// A library of the runtime image.
     Runtime,
     /// Nowhere the loader looks.
@@ -49,10 +51,10 @@ pub fn resolve(
 ) -> Resolution {
     if needed.contains('/') {
         // A path in DT_NEEDED is used as is, relative to the working directory (/var/task).
-        return match pkg.package_path(&absolute(pkg, needed)) {
-            Some(p) if pkg.resolve(&p).is_some() => Resolution::Package(p),
-            _ if runtime_provides(target, crate::package::file_name(needed)) => Resolution::Runtime,
-            _ => Resolution::Missing,
+        return match find(pkg, &absolute(pkg, needed)) {
+            Some(found) => found,
+            None if runtime_provides(target, crate::package::file_name(needed)) => Resolution::Runtime,
+            None => Resolution::Missing,
         };
     }
     let origin = pkg.runtime_path(parent(path));
@@ -68,13 +70,22 @@ pub fn resolve(
     dirs.extend(split(runpath));
     for dir in &dirs {
         let candidate = format!("{}/{needed}", dir.trim_end_matches('/'));
-        if let Some(p) = pkg.package_path(&candidate)
-            && pkg.resolve(&p).is_some()
-        {
-            return Resolution::Package(p);
+        if let Some(found) = find(pkg, &candidate) {
+            return found;
         }
     }
     if runtime_provides(target, needed) { Resolution::Runtime } else { Resolution::Missing }
+}
+
+/// The file at an absolute runtime path, in the package or in one of the layers given with it.
+fn find(pkg: &Package, runtime_path: &str) -> Option<Resolution> {
+    if let Some(p) = pkg.package_path(runtime_path).filter(|p| pkg.resolve(p).is_some()) {
+        return Some(Resolution::Package(p));
+    }
+    pkg.layers.iter().find_map(|layer| {
+        let p = layer.package_path(runtime_path).filter(|p| layer.resolve(p).is_some())?;
+        Some(Resolution::Layer(p))
+    })
 }
 
 fn expand_origin(dir: &str, origin: &str) -> String {

@@ -62,6 +62,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let options = Options {
         runtime: args.target.runtime.clone().or(config.runtime.clone()),
         arch: args.target.arch.or(config.arch),
+        layers: args.target.layer.clone(),
         policy: config.policy.clone(),
         from_templates: !args.no_template,
         ..Options::default()
@@ -93,6 +94,7 @@ fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
         scan: Options {
             runtime: args.target.runtime,
             arch: args.target.arch,
+            layers: args.target.layer,
             from_templates: true,
             ..Options::default()
         },

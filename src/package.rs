@@ -64,6 +64,9 @@ pub struct Package {
     /// The input is a wheel: pip installs it with permissions of its own, so the modes stored
     /// in it do not reach Lambda.
     pub is_wheel: bool,
+    /// Layers attached to the function (`--layer`): their files are under `/opt` for the
+    /// loader, and their size counts against the function's limit. They are not checked here.
+    pub layers: Vec<Package>,
     pub distributions: Vec<Distribution>,
     by_path: HashMap<String, usize>,
     /// Entry index -> distribution index.
@@ -79,11 +82,19 @@ impl Package {
             zipped_size,
             layout,
             is_wheel: false,
+            layers: Vec::new(),
             distributions: Vec::new(),
             by_path,
             owner: HashMap::new(),
         };
         crate::attribution::attribute(&mut pkg);
+        pkg
+    }
+
+    /// Reads `entries` as a layer, whatever its top-level directories look like.
+    pub fn new_layer(entries: Vec<Entry>, zipped_size: Option<u64>) -> Package {
+        let mut pkg = Package::new(entries, zipped_size);
+        pkg.layout = Layout::Layer;
         pkg
     }
 

@@ -139,6 +139,7 @@ pub struct RuntimeTable {
     pub layer_root: String,
     pub max_zipped_bytes: u64,
     pub max_unzipped_bytes: u64,
+    pub max_layers: usize,
     pub os: BTreeMap<String, OsProfile>,
     pub runtime: Vec<Runtime>,
 }

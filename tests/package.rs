@@ -304,6 +304,17 @@ fn unzipped_size_over_the_limit_is_an_error() {
     assert_eq!(errors(&f), vec![pair("package-too-large", "")]);
     big.set_len(262_144_000 - 10).unwrap();
     assert!(common::check_path(&root, Some("python3.12"), X86).is_empty());
+    // Under the limit alone, over it with a layer: the limit is for the function and its layers.
+    let layer = Pkg::new().file("python/x.py", "x".repeat(100), 0o644).write_zip(dir.path(), "layer.zip");
+    let options = elfcheck::Options {
+        runtime: Some("python3.12".into()),
+        arch: Some(X86),
+        layers: vec![layer],
+        ..Default::default()
+    };
+    let f = elfcheck::scan(&[root], &options).unwrap().findings;
+    assert_eq!(errors(&f), vec![pair("package-too-large", "")]);
+    assert!(f[0].message.starts_with("unzips with its 1 layer to "), "{}", f[0].message);
 }
 
 #[test]

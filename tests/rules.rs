@@ -289,6 +289,28 @@ fn ld_library_path_of_the_runtime_reaches_var_task_lib() {
     assert!(f.is_empty(), "{f:#?}");
 }
 
+#[test]
+fn a_layer_given_with_the_function_provides_libraries_under_opt() {
+    let dir = tempfile::tempdir().unwrap();
+    let function =
+        Pkg::new().fixture("lib/libmissing-dep.so", "x86_64/libmissing-dep.so").write_zip(dir.path(), "fn.zip");
+    // /opt/lib is on LD_LIBRARY_PATH: a layer's lib/ serves the function.
+    let layer = Pkg::new().fixture("lib/libnotthere.so.3", "x86_64/libhello.so").write_zip(dir.path(), "layer.zip");
+    let options = |layers: Vec<std::path::PathBuf>| elfcheck::Options {
+        runtime: Some("python3.12".into()),
+        arch: Some(X86),
+        layers,
+        ..Default::default()
+    };
+    let alone = elfcheck::scan(std::slice::from_ref(&function), &options(vec![])).unwrap().findings;
+    assert_eq!(codes(&alone), vec!["missing-library"]);
+    let with_layer = elfcheck::scan(std::slice::from_ref(&function), &options(vec![layer.clone()])).unwrap().findings;
+    assert!(with_layer.is_empty(), "{with_layer:#?}");
+    // Six layers are one too many.
+    let six = elfcheck::scan(std::slice::from_ref(&function), &options(vec![layer; 6])).unwrap().findings;
+    assert!(six.iter().any(|f| f.code == "package-too-large" && f.message.starts_with("6 layers")), "{six:#?}");
+}
+
 // --- python-abi-mismatch ----------------------------------------------------------------------
 
 #[test]

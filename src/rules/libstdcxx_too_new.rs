@@ -37,7 +37,7 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 continue;
             }
             let bundled = resolve(ctx.package, ctx.target, &entry.path, &elf.rpath, &elf.runpath, &need.library);
-            if matches!(bundled, Resolution::Package(_)) {
+            if matches!(bundled, Resolution::Package(_) | Resolution::Layer(_)) {
                 continue;
             }
             match too_new.iter_mut().find(|(n, _, _)| n == ns) {
