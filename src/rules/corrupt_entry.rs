@@ -6,6 +6,9 @@
 //!
 //! Seen on Lambda: `Could not unzip uploaded file` at deployment, or errors when the file is used.
 //!
+//! In a directory, a file or directory that cannot be read is reported the same way: the zip
+//! built from the tree would lack it.
+//!
 //! Fix: rebuild the zip with a standard tool (`zip -r`, Python `zipfile`, `sam build`) and
 //! deflate or store compression.
 
@@ -20,10 +23,12 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let Content::Unreadable(why) = &entry.content else {
             continue;
         };
-        out.push(
-            ctx.finding(&RULE, &entry.path, format!("cannot be read: {why}"))
-                .runtime_error("Could not unzip uploaded file")
-                .fix("rebuild the zip with a standard tool"),
-        );
+        let finding = ctx.finding(&RULE, &entry.path, format!("cannot be read: {why}"));
+        out.push(if ctx.package.zipped_size.is_some() {
+            finding.runtime_error("Could not unzip uploaded file").fix("rebuild the zip with a standard tool")
+        } else {
+            // A directory: the zip built from it will lack or break this file.
+            finding.fix("make it readable (or remove it) before packaging")
+        });
     }
 }

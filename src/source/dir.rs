@@ -16,14 +16,25 @@ use crate::error::Error;
 
 pub(super) fn read(root: &Path, limits: &Limits) -> Result<Contents, Error> {
     let mut listed = Vec::new();
+    let mut unreadable_dirs = Vec::new();
     for item in WalkDir::new(root).follow_links(false).min_depth(1) {
-        let item = item.map_err(|e| {
-            let path = e.path().unwrap_or(root).to_path_buf();
-            Error::Input { path, cause: e.io_error().map_or_else(|| e.to_string(), |io| io.to_string()) }
-        })?;
-        listed.push(item);
+        match item {
+            Ok(item) => listed.push(item),
+            // The root itself cannot be listed: nothing to check.
+            Err(e) if e.path().is_none_or(|p| p == root) => {
+                let cause = e.io_error().map_or_else(|| e.to_string(), |io| io.to_string());
+                return Err(Error::Input { path: root.to_path_buf(), cause });
+            }
+            // A directory inside cannot be listed: a finding about that directory.
+            Err(e) => {
+                let p = e.path().unwrap_or(root);
+                let rel = p.strip_prefix(root).unwrap_or(p).to_string_lossy().replace(std::path::MAIN_SEPARATOR, "/");
+                let cause = e.io_error().map_or_else(|| e.to_string(), |io| io.to_string());
+                unreadable_dirs.push(unreadable(rel, format!("cannot list the directory: {cause}")));
+            }
+        }
     }
-    let entries = listed
+    let mut entries: Vec<Entry> = listed
         .par_iter()
         .flat_map_iter(|item| {
             let rel = item.path().strip_prefix(root).unwrap_or(item.path());
@@ -31,6 +42,7 @@ pub(super) fn read(root: &Path, limits: &Limits) -> Result<Contents, Error> {
             read_item(item, path, limits)
         })
         .collect();
+    entries.extend(unreadable_dirs);
     Ok(Contents { entries, zipped_size: None })
 }
 
