@@ -21,14 +21,6 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let Object::MachO(m) = object else { continue };
         let kind = if m.fat { "universal Mach-O" } else { "Mach-O" };
         let message = format!("{kind} {} built for macOS ({})", m.file_type, m.arches.join(", "));
-        out.push(
-            ctx.finding(&RULE, &entry.path, message)
-                .runtime_error(super::python_abi_mismatch::runtime_error_for(
-                    ctx,
-                    &entry.path,
-                    &format!("{}: invalid ELF header", ctx.package.runtime_path(&entry.path)),
-                ))
-                .fix(ctx.reinstall_hint(&entry.path)),
-        );
+        out.push(ctx.not_elf_finding(&RULE, &entry.path, message));
     }
 }

@@ -83,6 +83,15 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// A finding for a file that is not ELF at all: the loader refuses it (`invalid ELF header`),
+    /// or the interpreter skips it by name first; the fix is to reinstall its package.
+    pub fn not_elf_finding(&self, rule: &RuleId, path: &str, message: String) -> Finding {
+        let loader = format!("{}: invalid ELF header", self.package.runtime_path(path));
+        self.finding(rule, path, message)
+            .runtime_error(python_abi_mismatch::runtime_error_for(self, path, &loader))
+            .fix(self.reinstall_hint(path))
+    }
+
     /// A finding with the owner of `path` filled in.
     pub fn finding(&self, rule: &RuleId, path: &str, message: impl Into<String>) -> Finding {
         let mut f = Finding::new(rule.code, rule.severity, path, message);

@@ -24,14 +24,6 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
         }
         let what = if pe.dll { "DLL" } else { "executable" };
         let message = format!("Windows PE {what} ({})", pe.machine);
-        out.push(
-            ctx.finding(&RULE, &entry.path, message)
-                .runtime_error(super::python_abi_mismatch::runtime_error_for(
-                    ctx,
-                    &entry.path,
-                    &format!("{}: invalid ELF header", ctx.package.runtime_path(&entry.path)),
-                ))
-                .fix(ctx.reinstall_hint(&entry.path)),
-        );
+        out.push(ctx.not_elf_finding(&RULE, &entry.path, message));
     }
 }
