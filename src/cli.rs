@@ -140,7 +140,7 @@ pub struct FixArgs {
     pub image: Option<String>,
 
     /// A CA bundle for pip behind a TLS-intercepting proxy, mounted into the container
-    /// [default: the file SSL_CERT_FILE or PIP_CERT names].
+    /// [default: the file SSL_CERT_FILE, PIP_CERT or REQUESTS_CA_BUNDLE names, else the system bundle].
     #[arg(long, value_name = "FILE")]
     pub ca_bundle: Option<PathBuf>,
 

@@ -163,12 +163,17 @@ fn choose_via(opts: &FixOptions, plan: &Plan, out: &mut dyn Write) -> Result<Via
     })
 }
 
+/// The CA bundle for pip: `--ca-bundle`, else what `SSL_CERT_FILE` / `PIP_CERT` /
+/// `REQUESTS_CA_BUNDLE` name, else the system bundle (where corporate proxies' CAs are installed).
 fn ca_bundle(opts: &FixOptions) -> Option<PathBuf> {
-    opts.ca_bundle
-        .clone()
-        .or_else(|| std::env::var_os("SSL_CERT_FILE").map(PathBuf::from))
-        .or_else(|| std::env::var_os("PIP_CERT").map(PathBuf::from))
-        .filter(|p| p.is_file())
+    if let Some(given) = &opts.ca_bundle {
+        return Some(given.clone());
+    }
+    let from_env =
+        ["SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE"].into_iter().filter_map(std::env::var_os).map(PathBuf::from);
+    let system = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"]
+        .map(PathBuf::from);
+    from_env.chain(system).find(|p| p.is_file())
 }
 
 fn build_image(opts: &FixOptions, target: &crate::Target) -> Result<String, Error> {
