@@ -97,7 +97,7 @@ impl DockerBuild<'_> {
         {
             let daemon = text.lines().find(|l| l.contains("Error response from daemon")).unwrap_or("").trim();
             format!(
-                "image `{}` is not available here and cannot be pulled ({}); pull it where a registry is reachable, or pass --image with a local image",
+                "image `{}` is not available here and cannot be pulled ({}); pull it where a registry is reachable, or pass --image with a local image, or use --via pip",
                 self.image,
                 daemon.trim_start_matches("docker: ")
             )
