@@ -81,19 +81,25 @@ pub struct CheckArgs {
     #[arg(long, value_name = "LEVEL", value_parser = parse_severity)]
     pub fail_on: Option<Severity>,
 
-    /// Read settings from this file instead of the `elfcheck.toml` found beside the first input
-    /// (or in a parent directory up to the repository root).
+    #[command(flatten)]
+    pub settings: ConfigArgs,
+
+    /// Do not read the runtime and architecture from a SAM `template.yaml` or `serverless.yml`
+    /// beside the package.
+    #[arg(long)]
+    pub no_template: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Read settings from this file instead of the `elfcheck.toml` found beside the (first)
+    /// input or in a parent directory up to the repository root.
     #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
     pub config: Option<PathBuf>,
 
     /// Ignore any `elfcheck.toml`.
     #[arg(long)]
     pub no_config: bool,
-
-    /// Do not read the runtime and architecture from a SAM `template.yaml` or `serverless.yml`
-    /// beside the package.
-    #[arg(long)]
-    pub no_template: bool,
 }
 
 #[derive(Debug, Args)]
@@ -129,6 +135,9 @@ pub struct FixArgs {
 
     #[command(flatten)]
     pub target: TargetArgs,
+
+    #[command(flatten)]
+    pub settings: ConfigArgs,
 
     /// How to rebuild Python packages: docker (the SAM build image), pip (manylinux wheels on
     /// this machine), or auto (docker when an engine answers).

@@ -3,11 +3,12 @@
 mod cli;
 
 use std::io::{self, IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use cli::{CheckArgs, Cli, ColorChoice, Command, FixArgs};
+use cli::{CheckArgs, Cli, ColorChoice, Command, ConfigArgs, FixArgs};
 use elfcheck::config::Config;
 use elfcheck::report::{self, HumanOptions};
 use elfcheck::{Options, rules, target};
@@ -46,19 +47,19 @@ fn use_color(choice: ColorChoice) -> bool {
 }
 
 /// The settings of `elfcheck.toml`, unless the user said otherwise.
-fn load_config(args: &CheckArgs) -> anyhow::Result<Config> {
+fn load_config(args: &ConfigArgs, first_input: &Path) -> anyhow::Result<Config> {
     if args.no_config {
         return Ok(Config::default());
     }
     let found = match &args.config {
         Some(path) => Some(Config::load(path)?),
-        None => Config::discover(&args.paths[0])?,
+        None => Config::discover(first_input)?,
     };
     Ok(found.unwrap_or_default())
 }
 
 fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let config = load_config(&args)?;
+    let config = load_config(&args.settings, &args.paths[0])?;
     let options = Options {
         runtime: args.target.runtime.clone().or(config.runtime.clone()),
         arch: args.target.arch.or(config.arch),
@@ -79,6 +80,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
+    let config = load_config(&args.settings, &args.path)?;
     let options = elfcheck::fix::FixOptions {
         input: args.path.clone(),
         output: args.output,
@@ -92,9 +94,10 @@ fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
         docker: std::env::var("ELFCHECK_DOCKER").unwrap_or_else(|_| "docker".into()),
         quiet: args.quiet,
         scan: Options {
-            runtime: args.target.runtime,
-            arch: args.target.arch,
+            runtime: args.target.runtime.or(config.runtime),
+            arch: args.target.arch.or(config.arch),
             layers: args.target.layer,
+            policy: config.policy,
             from_templates: true,
             ..Options::default()
         },

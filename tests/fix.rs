@@ -128,6 +128,18 @@ fn plan_prints_the_commands_and_changes_nothing() {
 }
 
 #[test]
+fn fix_takes_the_target_from_elfcheck_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    mac_package(dir.path());
+    std::fs::write(dir.path().join("elfcheck.toml"), "runtime = \"python3.12\"\narch = \"arm64\"\n").unwrap();
+    let o = elfcheck(dir.path(), &["fix", "function.zip", "--via", "pip", "--plan"], &[]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("1 error for python3.12 (Amazon Linux 2023, arm64)"), "{out}");
+    assert!(out.contains("--python-version 3.12 --abi cp312 --platform manylinux_2_34_aarch64"), "{out}");
+}
+
+#[test]
 fn docker_plan_uses_the_sam_build_image() {
     let dir = tempfile::tempdir().unwrap();
     mac_package(dir.path());
