@@ -176,6 +176,11 @@ impl ElfInfo {
         self.interpreter.as_deref().is_some_and(musl_name) || self.needed.iter().any(|n| musl_name(n))
     }
 
+    /// The loader of `arch` can map it: 64-bit, little-endian, that CPU.
+    pub fn runs_on(&self, arch: crate::target::Arch) -> bool {
+        self.bits == 64 && !self.big_endian && self.machine_name() == arch.elf_name()
+    }
+
     pub fn is_executable(&self) -> bool {
         matches!(self.kind, ElfKind::Executable | ElfKind::PieExecutable)
     }

@@ -78,7 +78,7 @@ fn parse_platform(name: &str) -> Option<Platform<'_>> {
 pub fn place(pkg: &Package, target: &Target) -> Placements {
     let mut out = HashMap::new();
     let objects: Vec<(&str, &Object)> = pkg.objects().map(|(e, o)| (e.path.as_str(), o)).collect();
-    let works = |o: &Object| matches!(o, Object::Elf(e) if e.bits == 64 && !e.big_endian && e.machine_name() == target.arch.elf_name() && !e.is_musl());
+    let works = |o: &Object| matches!(o, Object::Elf(e) if e.runs_on(target.arch) && !e.is_musl());
 
     // Directories holding one subdirectory per platform: `prebuilds/`, `runtimes/`.
     let mut dirs_with_target: HashSet<String> = HashSet::new();

@@ -60,10 +60,6 @@ impl Arch {
             Arch::Arm64 => "linux/arm64",
         }
     }
-
-    pub fn all() -> [Arch; 2] {
-        [Arch::X86_64, Arch::Arm64]
-    }
 }
 
 impl fmt::Display for Arch {

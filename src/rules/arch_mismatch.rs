@@ -22,7 +22,7 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let want = ctx.target.arch.elf_name();
     for (entry, object) in ctx.loaded_objects() {
         let Object::Elf(elf) = object else { continue };
-        if elf.bits != 64 || elf.big_endian || elf.machine_name() == want {
+        if elf.bits != 64 || elf.big_endian || elf.runs_on(ctx.target.arch) {
             continue;
         }
         let lambda_arch = ctx.target.arch.lambda_name();

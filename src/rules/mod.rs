@@ -45,7 +45,7 @@ pub struct Context<'a> {
 impl<'a> Context<'a> {
     /// The target's loader could map this ELF: 64-bit, little-endian, the target's CPU.
     pub fn is_native(&self, elf: &ElfInfo) -> bool {
-        elf.bits == 64 && !elf.big_endian && elf.machine_name() == self.target.arch.elf_name()
+        elf.runs_on(self.target.arch)
     }
 
     /// Whether the runtime would load this file at all (false for platform variants it never

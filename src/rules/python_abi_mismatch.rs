@@ -17,7 +17,7 @@
 use std::collections::BTreeSet;
 
 use super::{Context, RuleId};
-use crate::binary::{ElfInfo, Object};
+use crate::binary::ElfInfo;
 use crate::finding::{Finding, Severity};
 use crate::package::{Layout, file_name};
 use crate::python::{ExtTag, expected_tag, imports, layer_python_version, module_name, parse_extension_name};
@@ -51,9 +51,8 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
         return;
     };
     let arch = ctx.target.arch;
-    for (entry, object) in ctx.loaded_objects() {
-        let Object::Elf(elf) = object else { continue };
-        if !ctx.is_native(elf) || elf.is_musl() {
+    for (entry, elf) in ctx.native_elfs() {
+        if elf.is_musl() {
             continue; // other rules explain why the file cannot load at all
         }
         let Some((stem, tag)) = parse_extension_name(file_name(&entry.path)) else {

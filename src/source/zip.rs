@@ -134,23 +134,20 @@ fn read_entry<R: Read + Seek>(
     limits: &Limits,
     depth: u32,
 ) -> Vec<Entry> {
-    let listed_name = archive.name_for_index(i).and_then(Result::ok).map(|n| n.into_owned());
+    // Read from the central directory (UTF-8 or CP437, as the entry says) before the entry's data.
+    let name = match archive.name_for_index(i) {
+        Some(Ok(n)) => n.into_owned(),
+        _ => format!("entry #{i}"),
+    };
+    let path = format!("{prefix}{}", name.trim_end_matches('/'));
     let mut file = match archive.by_index_raw(i) {
         Ok(f) => f,
         Err(e) => {
             // The central directory lists the entry, but its data cannot be reached.
-            let name = listed_name.unwrap_or_else(|| format!("entry #{i}"));
-            return vec![Entry {
-                path: format!("{prefix}{}", name.trim_end_matches('/')),
-                kind: EntryKind::File,
-                mode: None,
-                size: 0,
-                content: Content::Unreadable(zip_error(&e)),
-            }];
+            let content = Content::Unreadable(zip_error(&e));
+            return vec![Entry { path, kind: EntryKind::File, mode: None, size: 0, content }];
         }
     };
-    let name = String::from_utf8_lossy(file.name_raw()).into_owned();
-    let path = format!("{prefix}{}", name.trim_end_matches('/'));
     // Only Unix-made entries record permissions; the crate would invent some from DOS attributes.
     let records_mode = file.system() == System::Unix && file.external_attributes() >> 16 != 0;
     let mode = file.unix_mode().filter(|_| records_mode).map(|m| m & 0o7777);
