@@ -6,28 +6,97 @@
 
 use std::collections::HashMap;
 
-use crate::package::{Distribution, Ecosystem, Package, file_name, join, parent};
-use crate::source::{Content, EntryKind};
+use crate::paths::{file_name, join, parent};
+use crate::source::{Content, Entry, EntryKind};
 
-pub(crate) fn attribute(pkg: &mut Package) {
-    attribute_python(pkg);
-    attribute_node(pkg);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ecosystem {
+    Python,
+    Node,
 }
 
-fn attribute_python(pkg: &mut Package) {
-    let dist_infos: Vec<String> = pkg
-        .entries
+/// A distribution installed in the package: a Python wheel or an npm package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Distribution {
+    pub ecosystem: Ecosystem,
+    pub name: String,
+    pub version: Option<String>,
+    /// Wheel tags from `WHEEL` (`cp311-cp311-macosx_11_0_arm64`).
+    pub wheel_tags: Vec<String>,
+    /// The `.dist-info` directory, or the npm package's directory.
+    pub root: String,
+    /// npm `os` / `cpu` / `libc` fields of a platform package.
+    pub npm_os: Vec<String>,
+    pub npm_cpu: Vec<String>,
+    pub npm_libc: Vec<String>,
+    /// npm `optionalDependencies`: name and version range, in the manifest's order.
+    pub npm_optional: Vec<(String, String)>,
+    /// The files the distribution installed (RECORD), by entry index; for npm, what its
+    /// directory holds that no nested package claims.
+    pub files: Vec<usize>,
+}
+
+impl Distribution {
+    /// `editdistance 0.8.1`
+    pub fn label(&self) -> String {
+        match &self.version {
+            Some(v) => format!("{} {v}", self.name),
+            None => self.name.clone(),
+        }
+    }
+
+    /// The platform part of the first wheel tag (`macosx_11_0_arm64`); `None` for pure wheels
+    /// (`any`) and for what was not installed from a wheel.
+    pub fn wheel_platform(&self) -> Option<&str> {
+        self.wheel_tags.first().and_then(|t| t.rsplit('-').next()).filter(|p| *p != "any")
+    }
+}
+
+/// Who installed what: every distribution, and the owner of each entry that one owns.
+#[derive(Debug, Default)]
+pub struct Ownership {
+    pub distributions: Vec<Distribution>,
+    /// Entry index -> distribution index.
+    pub owner: HashMap<usize, usize>,
+}
+
+/// Finds the distributions in `entries`, whose paths `index` maps to their positions.
+pub fn attribute(entries: &[Entry], index: &HashMap<String, usize>) -> Ownership {
+    let mut own = Ownership::default();
+    let text = |path: &str| match index.get(path).map(|&i| &entries[i].content) {
+        Some(Content::Text(t)) => Some(t.as_str()),
+        _ => None,
+    };
+    attribute_python(entries, index, &text, &mut own);
+    attribute_node(entries, &text, &mut own);
+    for (&entry, &dist) in &own.owner {
+        own.distributions[dist].files.push(entry);
+    }
+    for d in &mut own.distributions {
+        d.files.sort_unstable();
+    }
+    own
+}
+
+fn attribute_python<'a>(
+    entries: &[Entry],
+    index: &HashMap<String, usize>,
+    text: &impl Fn(&str) -> Option<&'a str>,
+    own: &mut Ownership,
+) {
+    let dist_infos: Vec<String> = entries
         .iter()
         .filter(|e| file_name(&e.path) == "RECORD" && parent(&e.path).ends_with(".dist-info"))
         .map(|e| parent(&e.path).to_string())
         .collect();
     for dist_info in dist_infos {
-        let metadata = pkg.text(&format!("{dist_info}/METADATA")).unwrap_or("");
-        let wheel = pkg.text(&format!("{dist_info}/WHEEL")).unwrap_or("");
+        let metadata = text(&format!("{dist_info}/METADATA")).unwrap_or("");
+        let wheel = text(&format!("{dist_info}/WHEEL")).unwrap_or("");
         let (name, version) = parse_metadata(metadata).unwrap_or_else(|| name_from_dist_info(&dist_info));
         let wheel_tags = wheel.lines().filter_map(|l| l.strip_prefix("Tag:")).map(|t| t.trim().to_string()).collect();
-        let record = pkg.text(&format!("{dist_info}/RECORD")).unwrap_or("").to_string();
-        let dist = pkg.add_distribution(Distribution {
+        let record = text(&format!("{dist_info}/RECORD")).unwrap_or("");
+        own.distributions.push(Distribution {
             ecosystem: Ecosystem::Python,
             name,
             version,
@@ -36,17 +105,17 @@ fn attribute_python(pkg: &mut Package) {
             npm_os: Vec::new(),
             npm_cpu: Vec::new(),
             npm_libc: Vec::new(),
+            npm_optional: Vec::new(),
+            files: Vec::new(),
         });
-        let base = parent(&dist_info).to_string();
+        let dist = own.distributions.len() - 1;
+        let base = parent(&dist_info);
         for line in record.lines() {
-            let Some(rel) = record_path(line) else {
+            let Some(path) = record_path(line).and_then(|rel| join(base, &rel)) else {
                 continue;
             };
-            let Some(path) = join(&base, &rel) else {
-                continue;
-            };
-            if let Some(i) = pkg.index_of(&path) {
-                pkg.set_owner(i, dist);
+            if let Some(&i) = index.get(path.as_str()) {
+                own.owner.insert(i, dist);
             }
         }
     }
@@ -103,54 +172,54 @@ fn name_from_dist_info(dist_info: &str) -> (String, Option<String>) {
     }
 }
 
-fn attribute_node(pkg: &mut Package) {
+fn attribute_node<'a>(entries: &'a [Entry], text: &impl Fn(&str) -> Option<&'a str>, own: &mut Ownership) {
     // package.json files that belong to an installed package: node_modules/<name>/package.json
     // or node_modules/@scope/<name>/package.json.
-    let mut dists: HashMap<String, usize> = HashMap::new();
-    let manifests: Vec<(String, String)> = pkg
-        .entries
+    let mut dists: HashMap<&str, usize> = HashMap::new();
+    let manifests = entries
         .iter()
         .filter(|e| file_name(&e.path) == "package.json" && is_node_package_dir(parent(&e.path)))
-        .filter_map(|e| match &e.content {
-            Content::Text(t) => Some((parent(&e.path).to_string(), t.clone())),
-            _ => None,
-        })
-        .collect();
+        .filter_map(|e| Some((parent(&e.path), text(&e.path)?)));
     for (dir, text) in manifests {
-        let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
+        let Ok(json) = serde_json::from_str::<serde_json::Value>(text) else {
             continue;
         };
-        let name = json["name"].as_str().map(str::to_string).unwrap_or_else(|| node_name_from_dir(&dir));
+        let name = json["name"].as_str().map(str::to_string).unwrap_or_else(|| node_name_from_dir(dir));
         let strings = |key: &str| -> Vec<String> {
             json[key]
                 .as_array()
                 .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
                 .unwrap_or_default()
         };
-        let d = pkg.add_distribution(Distribution {
+        let optional = json["optionalDependencies"]
+            .as_object()
+            .map(|deps| deps.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string())).collect())
+            .unwrap_or_default();
+        own.distributions.push(Distribution {
             ecosystem: Ecosystem::Node,
             name,
             version: json["version"].as_str().map(str::to_string),
             wheel_tags: Vec::new(),
-            root: dir.clone(),
+            root: dir.to_string(),
             npm_os: strings("os"),
             npm_cpu: strings("cpu"),
             npm_libc: strings("libc"),
+            npm_optional: optional,
+            files: Vec::new(),
         });
-        dists.insert(dir, d);
+        dists.insert(dir, own.distributions.len() - 1);
     }
     if dists.is_empty() {
         return;
     }
-    for i in 0..pkg.entries.len() {
-        let e = &pkg.entries[i];
-        if e.kind != EntryKind::File || pkg.owner_of(&e.path).is_some() {
+    for (i, e) in entries.iter().enumerate() {
+        if e.kind != EntryKind::File || own.owner.contains_key(&i) {
             continue;
         }
         let mut dir = parent(&e.path);
         loop {
             if let Some(&d) = dists.get(dir) {
-                pkg.set_owner(i, d);
+                own.owner.insert(i, d);
                 break;
             }
             if dir.is_empty() {

@@ -8,10 +8,11 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use goblin::elf::Elf;
+use goblin::elf::dynamic::DT_VERDEFNUM;
 use goblin::elf::dynamic::{DF_1_PIE, DT_FLAGS_1};
 use goblin::elf::header::{ELFCLASS32, ELFDATA2MSB, ET_DYN, ET_EXEC};
-use goblin::elf::section_header::{SHT_GNU_VERNEED, SHT_GNU_VERSYM, SectionHeader};
-use goblin::elf::symver::{VerneedSection, VersymSection};
+use goblin::elf::section_header::{SHT_GNU_VERDEF, SHT_GNU_VERNEED, SHT_GNU_VERSYM, SectionHeader};
+use goblin::elf::symver::{VER_FLG_BASE, VerdefSection, VerneedSection, VersymSection};
 use goblin::mach::{Mach, MultiArch, SingleArch};
 use serde::Serialize;
 
@@ -114,6 +115,9 @@ pub struct ElfInfo {
     /// Has a dynamic section: the loader reads its needs. A static executable has none.
     pub dynamic: bool,
     pub version_needs: Vec<VersionNeed>,
+    /// The symbol versions the file defines (`GLIBCXX_3.4.30`), its own base name excluded: what
+    /// a need of another object is checked against when the loader finds this file.
+    pub version_defs: Vec<String>,
     /// The `NODE_MODULE_VERSION` of a `node_register_module_v<N>` export.
     pub node_module_version: Option<u32>,
     /// Exports `napi_register_module_v1`: ABI-stable across Node versions.
@@ -331,6 +335,7 @@ fn parse_elf(bytes: &[u8]) -> Result<ElfInfo, String> {
         runpath: elf.runpaths.iter().map(|s| s.to_string()).collect(),
         dynamic: elf.dynamic.is_some(),
         version_needs: version_needs(bytes, &elf),
+        version_defs: version_defs(bytes, &elf),
         node_module_version,
         napi,
         python_init,
@@ -406,6 +411,48 @@ fn version_needs(bytes: &[u8], elf: &Elf) -> Vec<VersionNeed> {
         n.symbols.sort();
         n.symbols.dedup();
     }
+    out
+}
+
+/// Reads `.gnu.version_d` through the dynamic section (DT_VERDEF, DT_VERDEFNUM), as the loader
+/// does.
+fn version_defs(bytes: &[u8], elf: &Elf) -> Vec<String> {
+    let Some(dynamic) = &elf.dynamic else {
+        return Vec::new();
+    };
+    let offset = dynamic.info.verdef;
+    // goblin maps DT_VERDEFNUM as an address; it is a count.
+    let count = dynamic.dyns.iter().find(|d| d.d_tag == DT_VERDEFNUM).map_or(0, |d| d.d_val);
+    if offset == 0 || count == 0 {
+        return Vec::new();
+    }
+    let shdr = [SectionHeader {
+        sh_type: SHT_GNU_VERDEF,
+        sh_offset: offset,
+        sh_size: (bytes.len() as u64).saturating_sub(offset),
+        sh_info: count.min(u32::MAX as u64) as u32,
+        ..SectionHeader::default()
+    }];
+    let ctx = goblin::container::Ctx::new(
+        if elf.is_64 { goblin::container::Container::Big } else { goblin::container::Container::Little },
+        if elf.little_endian { goblin::container::Endian::Little } else { goblin::container::Endian::Big },
+    );
+    let Ok(Some(section)) = VerdefSection::parse(bytes, &shdr, ctx) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for def in section.iter().take(4096) {
+        if def.vd_flags & VER_FLG_BASE != 0 {
+            continue;
+        }
+        if let Some(aux) = def.iter().next()
+            && let Some(name) = elf.dynstrtab.get_at(aux.vda_name)
+        {
+            out.push(name.to_string());
+        }
+    }
+    out.sort();
+    out.dedup();
     out
 }
 

@@ -34,7 +34,7 @@ pub enum Command {
     Check(CheckArgs),
     /// Rebuild the dependencies that own broken binaries, for the target, into a new package.
     Fix(FixArgs),
-    /// List the Lambda runtimes elfcheck knows, with their OS, glibc and language ABI.
+    /// List the Lambda runtimes elfcheck knows (OS, glibc, language ABI), or what one provides.
     Runtimes(RuntimesArgs),
     /// Print the documentation of a finding code: what it means, why it breaks, how to fix it.
     Explain {
@@ -176,7 +176,16 @@ pub struct FixArgs {
 
 #[derive(Debug, Args)]
 pub struct RuntimesArgs {
-    /// Print the table as JSON.
+    /// One runtime (e.g. python3.12): every library it provides, its symbol versions and the
+    /// source of each fact.
+    #[arg(value_name = "RUNTIME")]
+    pub runtime: Option<String>,
+
+    /// The CPU for one runtime's listing: x86_64 (default) or arm64.
+    #[arg(long, short = 'a', value_name = "ARCH")]
+    pub arch: Option<Arch>,
+
+    /// Print as JSON.
     #[arg(long)]
     pub json: bool,
 }

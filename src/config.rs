@@ -21,7 +21,7 @@ use globset::{Glob, GlobMatcher};
 use serde::Deserialize;
 
 use crate::error::Error;
-use crate::finding::{Finding, Severity};
+use crate::rules::{Code, Finding, Severity};
 use crate::target::Arch;
 
 pub const FILE_NAME: &str = "elfcheck.toml";
@@ -49,7 +49,7 @@ struct RawIgnore {
 /// A finding the user has decided to accept, and why.
 #[derive(Debug, Clone)]
 pub struct Ignore {
-    pub code: Option<String>,
+    pub code: Option<Code>,
     pub path: Option<GlobMatcher>,
     pub reason: String,
 }
@@ -68,7 +68,7 @@ pub struct Config {
 /// Severity overrides and ignores, applied to every finding.
 #[derive(Debug, Clone, Default)]
 pub struct Policy {
-    pub severity: BTreeMap<String, Severity>,
+    pub severity: BTreeMap<Code, Severity>,
     pub ignores: Vec<Ignore>,
 }
 
@@ -76,7 +76,7 @@ impl Policy {
     /// Applies overrides, then drops ignored findings; returns how many were ignored.
     pub fn apply(&self, findings: &mut Vec<Finding>) -> usize {
         for f in findings.iter_mut() {
-            if let Some(s) = self.severity.get(f.code) {
+            if let Some(s) = self.severity.get(&f.code) {
                 f.severity = *s;
             }
         }
@@ -88,7 +88,7 @@ impl Policy {
 
 impl Ignore {
     fn matches(&self, f: &Finding) -> bool {
-        self.code.as_deref().is_none_or(|c| c == f.code) && self.path.as_ref().is_none_or(|g| g.is_match(&f.path))
+        self.code.is_none_or(|c| c == f.code) && self.path.as_ref().is_none_or(|g| g.is_match(&f.path))
     }
 }
 
@@ -106,8 +106,7 @@ impl Config {
         let fail_on = raw.fail_on.map(|s| s.parse::<Severity>()).transpose().map_err(bad)?;
         let mut severity = BTreeMap::new();
         for (code, level) in raw.severity {
-            check_code(&code).map_err(bad)?;
-            severity.insert(code, level.parse::<Severity>().map_err(bad)?);
+            severity.insert(code.parse::<Code>().map_err(bad)?, level.parse::<Severity>().map_err(bad)?);
         }
         let mut ignores = Vec::new();
         for (n, i) in raw.ignore.into_iter().enumerate() {
@@ -118,15 +117,13 @@ impl Config {
             if i.code.is_none() && i.path.is_none() {
                 return Err(bad(format!("ignore #{}: give a `code`, a `path`, or both", n + 1)));
             }
-            if let Some(code) = &i.code {
-                check_code(code).map_err(bad)?;
-            }
+            let code = i.code.map(|c| c.parse::<Code>()).transpose().map_err(bad)?;
             let path = i
                 .path
                 .map(|p| Glob::new(&p).map(|g| g.compile_matcher()))
                 .transpose()
                 .map_err(|e| bad(format!("ignore #{}: {e}", n + 1)))?;
-            ignores.push(Ignore { code: i.code, path, reason });
+            ignores.push(Ignore { code, path, reason });
         }
         Ok(Config {
             source: Some(path.to_path_buf()),
@@ -152,14 +149,6 @@ impl Config {
             dir = d.parent();
         }
         Ok(None)
-    }
-}
-
-fn check_code(code: &str) -> Result<(), String> {
-    if crate::rules::find(code).is_some() {
-        Ok(())
-    } else {
-        Err(format!("unknown finding code `{code}` (see `elfcheck explain`)"))
     }
 }
 
@@ -190,10 +179,10 @@ reason = "npm installs every platform"
         assert_eq!(c.runtime.as_deref(), Some("python3.12"));
         assert_eq!(c.arch, Some(Arch::Arm64));
         assert_eq!(c.fail_on, Some(Severity::Warning));
-        assert_eq!(c.policy.severity["missing-library"], Severity::Warning);
+        assert_eq!(c.policy.severity[&Code::MissingLibrary], Severity::Warning);
         let mut findings = vec![
-            Finding::new("unused-platform-binary", Severity::Info, "node_modules/a/b.node", "x"),
-            Finding::new("missing-library", Severity::Error, "lib/x.so", "y"),
+            Finding::new(Code::UnusedPlatformBinary, Severity::Info, "node_modules/a/b.node", "x"),
+            Finding::new(Code::MissingLibrary, Severity::Error, "lib/x.so", "y"),
         ];
         assert_eq!(c.policy.apply(&mut findings), 1);
         assert_eq!(findings.len(), 1);

@@ -11,6 +11,7 @@ use clap::Parser;
 use cli::{CheckArgs, Cli, ColorChoice, Command, ConfigArgs, FixArgs};
 use elfcheck::config::Config;
 use elfcheck::report::{self, HumanOptions};
+use elfcheck::target::resolve::Requested;
 use elfcheck::{Options, rules, target};
 
 fn main() -> ExitCode {
@@ -19,7 +20,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Check(args)) => check(args),
         Some(Command::Fix(args)) => fix(args),
-        Some(Command::Runtimes(args)) => runtimes(args.json),
+        Some(Command::Runtimes(args)) => runtimes(args),
         Some(Command::Explain { code }) => explain(code.as_deref()),
         Some(Command::Completions { shell }) => completions(shell),
         None => check(cli.check),
@@ -61,15 +62,17 @@ fn load_config(args: &ConfigArgs, first_input: &Path) -> anyhow::Result<Config> 
 fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let config = load_config(&args.settings, &args.paths[0])?;
     let options = Options {
-        runtime: args.target.runtime.clone().or(config.runtime.clone()),
-        arch: args.target.arch.or(config.arch),
+        target: Requested {
+            runtime: args.target.runtime.clone().or(config.runtime.clone()),
+            arch: args.target.arch.or(config.arch),
+            from_templates: !args.no_template,
+        },
         layers: args.target.layer.clone(),
         policy: config.policy.clone(),
-        from_templates: !args.no_template,
         ..Options::default()
     };
     let fail_on = args.fail_on.or(config.fail_on).unwrap_or(elfcheck::Severity::Error);
-    let report = elfcheck::scan(&args.paths, &options)?;
+    let report = elfcheck::check(&args.paths, &options)?;
     let color = use_color(args.output.color);
     colored::control::set_override(color); // the crate's own detection must not undo the choice
     let human = HumanOptions { color, verbose: args.output.verbose };
@@ -94,11 +97,13 @@ fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
         docker: std::env::var("ELFCHECK_DOCKER").unwrap_or_else(|_| "docker".into()),
         quiet: args.quiet,
         scan: Options {
-            runtime: args.target.runtime.or(config.runtime),
-            arch: args.target.arch.or(config.arch),
+            target: Requested {
+                runtime: args.target.runtime.or(config.runtime),
+                arch: args.target.arch.or(config.arch),
+                from_templates: true,
+            },
             layers: args.target.layer,
             policy: config.policy,
-            from_templates: true,
             ..Options::default()
         },
     };
@@ -114,39 +119,18 @@ fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(outcome.exit_code))
 }
 
-fn runtimes(json: bool) -> anyhow::Result<ExitCode> {
-    let table = target::table();
+fn runtimes(args: cli::RuntimesArgs) -> anyhow::Result<ExitCode> {
     let mut out = io::stdout().lock();
-    if json {
-        let rows: Vec<serde_json::Value> = table
-            .runtime
-            .iter()
-            .map(|r| {
-                let os = &table.os[&r.os];
-                serde_json::json!({
-                    "id": r.id, "family": r.family, "version": r.version, "os": os.name,
-                    "glibc": os.glibc, "node_abi": r.node_abi,
-                    "glibcxx": { "x86_64": os.x86_64.versions.get("GLIBCXX"), "arm64": os.arm64.versions.get("GLIBCXX") },
-                })
-            })
-            .collect();
-        serde_json::to_writer_pretty(&mut out, &rows)?;
-        writeln!(out)?;
-        return Ok(ExitCode::SUCCESS);
+    match &args.runtime {
+        None => report::runtimes::render_table(&mut out, args.json)?,
+        Some(id) => {
+            let t = target::table();
+            let runtime = t
+                .runtime(id)
+                .ok_or_else(|| elfcheck::Error::UnknownRuntime { id: id.clone(), known: t.ids().join(", ") })?;
+            report::runtimes::render_one(&mut out, runtime, args.arch.unwrap_or(elfcheck::Arch::X86_64), args.json)?;
+        }
     }
-    writeln!(out, "{:<17} {:<9} {:<18} {:<6} {:<8} ABI", "RUNTIME", "LANGUAGE", "OS", "GLIBC", "GLIBCXX")?;
-    for r in &table.runtime {
-        let os = &table.os[&r.os];
-        let abi = match (r.family, r.node_abi, r.version.as_deref()) {
-            (_, Some(n), _) => format!("NODE_MODULE_VERSION {n}"),
-            (target::Family::Python, _, Some(v)) => format!("cpython-{}", v.replace('.', "")),
-            _ => String::new(),
-        };
-        let lang = serde_json::to_value(r.family)?.as_str().unwrap_or_default().to_string();
-        let glibcxx = os.x86_64.versions.get("GLIBCXX").map(|v| v.to_string()).unwrap_or_default();
-        writeln!(out, "{:<17} {:<9} {:<18} {:<6} {:<8} {abi}", r.id, lang, os.name, os.glibc, glibcxx)?;
-    }
-    writeln!(out, "\nEvery runtime exists for x86_64 and arm64. Sources: data/runtimes.toml.")?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -163,17 +147,17 @@ fn explain(code: Option<&str>) -> anyhow::Result<ExitCode> {
     match code {
         None => {
             for r in rules::RULES {
-                writeln!(out, "{:<26} {:<8} {}", r.code(), r.id.severity, r.summary())?;
+                writeln!(out, "{:<26} {:<8} {}", r.code, r.def.severity, r.summary())?;
             }
             Ok(ExitCode::SUCCESS)
         }
         Some(code) => match rules::find(code) {
             Some(r) => {
-                writeln!(out, "{} ({} by default)\n\n{}", r.code(), r.id.severity, r.doc())?;
+                writeln!(out, "{} ({} by default)\n\n{}", r.code, r.severity_text(), r.doc())?;
                 Ok(ExitCode::SUCCESS)
             }
             None => {
-                let known: Vec<&str> = rules::RULES.iter().map(|r| r.code()).collect();
+                let known: Vec<&str> = rules::RULES.iter().map(|r| r.code.as_str()).collect();
                 anyhow::bail!("unknown finding code `{code}`; known codes: {}", known.join(", "))
             }
         },

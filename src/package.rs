@@ -5,8 +5,10 @@
 
 use std::collections::HashMap;
 
+use crate::attribution::{Distribution, Ownership};
 use crate::binary::Object;
-use crate::source::{Content, Entry, EntryKind};
+use crate::paths::{join_link, normalize};
+use crate::source::{Content, Contents, Entry, EntryKind};
 
 /// Where Lambda unpacks the package.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -18,52 +20,23 @@ pub enum Layout {
     Layer,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Ecosystem {
-    Python,
-    Node,
-}
-
-/// A distribution installed in the package: a Python wheel or an npm package.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Distribution {
-    pub ecosystem: Ecosystem,
-    pub name: String,
-    pub version: Option<String>,
-    /// Wheel tags from `WHEEL` (`cp311-cp311-macosx_11_0_arm64`).
-    pub wheel_tags: Vec<String>,
-    /// The `.dist-info` directory, or the npm package's directory.
-    pub root: String,
-    /// npm `os` / `cpu` / `libc` fields of a platform package.
-    pub npm_os: Vec<String>,
-    pub npm_cpu: Vec<String>,
-    pub npm_libc: Vec<String>,
-}
-
-impl Distribution {
-    /// `editdistance 0.8.1`
-    pub fn label(&self) -> String {
-        match &self.version {
-            Some(v) => format!("{} {v}", self.name),
-            None => self.name.clone(),
-        }
-    }
-
-    /// The platform part of the first wheel tag (`macosx_11_0_arm64`); `None` for pure wheels
-    /// (`any`) and for what was not installed from a wheel.
-    pub fn wheel_platform(&self) -> Option<&str> {
-        self.wheel_tags.first().and_then(|t| t.rsplit('-').next()).filter(|p| *p != "any")
-    }
+/// What the input is, which decides what reaches Lambda as it is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    /// A deployment or layer zip: Lambda unpacks it with the modes it records.
+    Zip,
+    /// A wheel: pip installs it with permissions of its own, so its stored modes do not reach
+    /// Lambda.
+    Wheel,
+    /// A directory, as a build step leaves it before zipping.
+    Directory,
 }
 
 pub struct Package {
     pub entries: Vec<Entry>,
     pub zipped_size: Option<u64>,
     pub layout: Layout,
-    /// The input is a wheel: pip installs it with permissions of its own, so the modes stored
-    /// in it do not reach Lambda.
-    pub is_wheel: bool,
+    pub kind: InputKind,
     /// Layers attached to the function (`--layer`): their files are under `/opt` for the
     /// loader, and their size counts against the function's limit. They are not checked here.
     pub layers: Vec<Package>,
@@ -74,28 +47,24 @@ pub struct Package {
 }
 
 impl Package {
-    pub fn new(entries: Vec<Entry>, zipped_size: Option<u64>) -> Package {
-        let by_path = entries.iter().enumerate().map(|(i, e)| (e.path.clone(), i)).collect();
-        let layout = detect_layout(&entries);
-        let mut pkg = Package {
-            entries,
-            zipped_size,
-            layout,
-            is_wheel: false,
-            layers: Vec::new(),
-            distributions: Vec::new(),
-            by_path,
-            owner: HashMap::new(),
-        };
-        crate::attribution::attribute(&mut pkg);
-        pkg
+    /// The package read from an input, with the layers attached to it; its layout is what its
+    /// top-level directories show.
+    pub fn build(contents: Contents, kind: InputKind, layers: Vec<Package>) -> Package {
+        let layout = detect_layout(&contents.entries);
+        Package::with_layout(contents, kind, layout, layers)
     }
 
-    /// Reads `entries` as a layer, whatever its top-level directories look like.
-    pub fn new_layer(entries: Vec<Entry>, zipped_size: Option<u64>) -> Package {
-        let mut pkg = Package::new(entries, zipped_size);
-        pkg.layout = Layout::Layer;
-        pkg
+    /// Reads `contents` as a layer attached to a function, whatever its top-level directories
+    /// look like.
+    pub fn layer(contents: Contents, kind: InputKind) -> Package {
+        Package::with_layout(contents, kind, Layout::Layer, Vec::new())
+    }
+
+    fn with_layout(contents: Contents, kind: InputKind, layout: Layout, layers: Vec<Package>) -> Package {
+        let entries = contents.entries;
+        let by_path = entries.iter().enumerate().map(|(i, e)| (e.path.to_string(), i)).collect();
+        let Ownership { distributions, owner } = crate::attribution::attribute(&entries, &by_path);
+        Package { entries, zipped_size: contents.zipped_size, layout, kind, layers, distributions, by_path, owner }
     }
 
     pub fn get(&self, path: &str) -> Option<&Entry> {
@@ -144,20 +113,15 @@ impl Package {
         self.owner.get(&i).map(|&d| &self.distributions[d])
     }
 
-    pub(crate) fn set_owner(&mut self, entry: usize, dist: usize) {
-        self.owner.insert(entry, dist);
-    }
-
-    pub(crate) fn add_distribution(&mut self, d: Distribution) -> usize {
-        self.distributions.push(d);
-        self.distributions.len() - 1
+    pub fn owner_of_index(&self, entry: usize) -> Option<&Distribution> {
+        self.owner.get(&entry).map(|&d| &self.distributions[d])
     }
 
     /// The absolute path the file has on Lambda (`/var/task/x.so`, `/opt/lib/libz.so.1`).
     pub fn runtime_path(&self, path: &str) -> String {
         let root = match self.layout {
-            Layout::Function => &crate::target::table().function_root,
-            Layout::Layer => &crate::target::table().layer_root,
+            Layout::Function => &crate::target::table().lambda.function_root,
+            Layout::Layer => &crate::target::table().lambda.layer_root,
         };
         format!("{root}/{path}")
     }
@@ -165,8 +129,8 @@ impl Package {
     /// The inverse of [`Package::runtime_path`]: the package path at an absolute runtime path.
     pub fn package_path(&self, runtime_path: &str) -> Option<String> {
         let root = match self.layout {
-            Layout::Function => &crate::target::table().function_root,
-            Layout::Layer => &crate::target::table().layer_root,
+            Layout::Function => &crate::target::table().lambda.function_root,
+            Layout::Layer => &crate::target::table().lambda.layer_root,
         };
         let rest = runtime_path.strip_prefix(root.as_str())?;
         let rest = rest.strip_prefix('/').unwrap_or(rest);
@@ -174,64 +138,14 @@ impl Package {
     }
 }
 
-/// Directory part of a package path (`""` at the root).
-pub fn parent(path: &str) -> &str {
-    path.rsplit_once('/').map_or("", |(d, _)| d)
-}
-
-pub fn file_name(path: &str) -> &str {
-    path.rsplit_once('/').map_or(path, |(_, f)| f)
-}
-
-/// Joins a relative path to a directory and resolves `.` and `..`; `None` if it leaves the root.
-pub fn join(dir: &str, rel: &str) -> Option<String> {
-    if rel.starts_with('/') {
-        return None;
-    }
-    normalize(&if dir.is_empty() { rel.to_string() } else { format!("{dir}/{rel}") })
-}
-
-/// Resolves `.` and `..` in a relative path; `None` if it climbs above the root.
-pub fn normalize(path: &str) -> Option<String> {
-    let mut parts: Vec<&str> = Vec::new();
-    for c in path.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            c => parts.push(c),
-        }
-    }
-    Some(parts.join("/"))
-}
-
-/// Where a symlink at `link` pointing to `target` leads, inside the package.
-pub fn join_link(link: &str, target: &str) -> Option<String> {
-    join(parent(link), target)
-}
-
 fn detect_layout(entries: &[Entry]) -> Layout {
-    const LAYER_DIRS: [&str; 7] = ["python", "nodejs", "java", "ruby", "lib", "bin", "extensions"];
+    let facts = &crate::target::table().lambda;
+    let is = |list: &[String], top: &str| list.iter().any(|d| d == top);
     let mut tops = entries.iter().map(|e| e.path.split('/').next().unwrap_or(""));
-    let mut any_layer_dir = false;
-    let all_layer = tops.all(|t| {
-        let is = LAYER_DIRS.contains(&t);
-        any_layer_dir |= matches!(t, "python" | "nodejs" | "java" | "ruby" | "extensions");
-        is || t.is_empty()
+    let mut any_marker = false;
+    let all_layer = tops.all(|top| {
+        any_marker |= is(&facts.layer_markers, top);
+        top.is_empty() || is(&facts.layer_directories, top)
     });
-    if all_layer && any_layer_dir { Layout::Layer } else { Layout::Function }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn joins_stay_inside() {
-        assert_eq!(join("a/b", "../c").as_deref(), Some("a/c"));
-        assert_eq!(join("", "../x"), None);
-        assert_eq!(join_link("bootstrap", "bin/app").as_deref(), Some("bin/app"));
-        assert_eq!(join_link("bin/bootstrap", "/usr/bin/python3"), None);
-    }
+    if all_layer && any_marker { Layout::Layer } else { Layout::Function }
 }

@@ -178,9 +178,9 @@ fn explain_prints_the_rule_documentation() {
 #[test]
 fn explain_covers_every_code() {
     for rule in elfcheck::rules::RULES {
-        let o = elfcheck(&["explain", rule.code()]);
-        assert_eq!(o.status.code(), Some(0), "{}", rule.code());
-        assert!(stdout(&o).contains("Fix"), "{} has no fix section", rule.code());
+        let o = elfcheck(&["explain", rule.code.as_str()]);
+        assert_eq!(o.status.code(), Some(0), "{}", rule.code.as_str());
+        assert!(stdout(&o).contains("Fix"), "{} has no fix section", rule.code.as_str());
     }
 }
 

@@ -307,25 +307,36 @@ fn unzipped_size_over_the_limit_is_an_error() {
     // Under the limit alone, over it with a layer: the limit is for the function and its layers.
     let layer = Pkg::new().file("python/x.py", "x".repeat(100), 0o644).write_zip(dir.path(), "layer.zip");
     let options = elfcheck::Options {
-        runtime: Some("python3.12".into()),
-        arch: Some(X86),
+        target: elfcheck::target::resolve::Requested {
+            runtime: Some("python3.12".into()),
+            arch: Some(X86),
+            from_templates: false,
+        },
         layers: vec![layer],
         ..Default::default()
     };
-    let f = elfcheck::scan(&[root], &options).unwrap().findings;
+    let f = elfcheck::check(&[root], &options).unwrap().findings;
     assert_eq!(errors(&f), vec![pair("package-too-large", "")]);
     assert!(f[0].message.starts_with("unzips with its 1 layer to "), "{}", f[0].message);
 }
 
 #[test]
 fn zipped_size_over_50_mb_is_a_warning() {
-    use elfcheck::source::{Content, Entry, EntryKind};
-    let entry =
-        Entry { path: "a.bin".into(), kind: EntryKind::File, mode: Some(0o644), size: 1, content: Content::Other };
+    use elfcheck::package::{InputKind, Package};
+    use elfcheck::paths::EntryPath;
+    use elfcheck::source::{Content, Contents, Entry, EntryKind};
+    let entry = Entry {
+        path: EntryPath::top("a.bin"),
+        kind: EntryKind::File,
+        mode: Some(0o644),
+        size: 1,
+        content: Content::Other,
+    };
     let target = elfcheck::Target::new(Some("python3.12"), X86).unwrap();
-    let big = elfcheck::package::Package::new(vec![entry.clone()], Some(52_428_801));
+    let contents = |zipped| Contents { entries: vec![entry.clone()], zipped_size: Some(zipped) };
+    let big = Package::build(contents(52_428_801), InputKind::Zip, vec![]);
     let f = elfcheck::check_package(&big, &target, "p.zip");
     assert_eq!(at(&f, Severity::Warning), vec![pair("package-too-large", "")]);
-    let small = elfcheck::package::Package::new(vec![entry], Some(52_428_800));
+    let small = Package::build(contents(52_428_800), InputKind::Zip, vec![]);
     assert!(elfcheck::check_package(&small, &target, "p.zip").is_empty());
 }

@@ -179,7 +179,7 @@ fn every_prefix_of_every_fixture_is_handled() {
             pkg = pkg.file(&format!("t/{len}.so"), bytes[..len].to_vec(), 0o644);
         }
         let f = pkg.check("python3.12", X86);
-        assert!(f.iter().all(|x| x.code != "corrupt-entry"), "{rel}: {f:#?}");
+        assert!(f.iter().all(|x| x.code.as_str() != "corrupt-entry"), "{rel}: {f:#?}");
     }
 }
 
@@ -240,7 +240,7 @@ fn bundled_libstdcxx_that_the_loader_finds_is_used_instead() {
         .fixture("lib/libcxx.so", "x86_64/libcxx-new.so")
         .fixture("lib/libstdc++.so.6", "x86_64/libhello.so")
         .check("python3.12", X86);
-    assert!(f.iter().all(|x| x.code != "libstdcxx-too-new"), "{f:#?}");
+    assert!(f.iter().all(|x| x.code.as_str() != "libstdcxx-too-new"), "{f:#?}");
 }
 
 // --- musl-binary ------------------------------------------------------------------------------
@@ -253,7 +253,7 @@ fn dynamic_musl_is_flagged_static_musl_is_not() {
         .file("bin/static-tool", fixture("musl/hello-static"), 0o755)
         .check("python3.12", X86);
     assert_eq!(errors(&f), vec![err("musl-binary", "bin/tool"), err("musl-binary", "lib/libmusl.so")]);
-    assert!(f.iter().all(|x| x.code != "missing-library"), "{f:#?}");
+    assert!(f.iter().all(|x| x.code.as_str() != "missing-library"), "{f:#?}");
 }
 
 // --- missing-library --------------------------------------------------------------------------
@@ -297,18 +297,24 @@ fn a_layer_given_with_the_function_provides_libraries_under_opt() {
     // /opt/lib is on LD_LIBRARY_PATH: a layer's lib/ serves the function.
     let layer = Pkg::new().fixture("lib/libnotthere.so.3", "x86_64/libhello.so").write_zip(dir.path(), "layer.zip");
     let options = |layers: Vec<std::path::PathBuf>| elfcheck::Options {
-        runtime: Some("python3.12".into()),
-        arch: Some(X86),
+        target: elfcheck::target::resolve::Requested {
+            runtime: Some("python3.12".into()),
+            arch: Some(X86),
+            from_templates: false,
+        },
         layers,
         ..Default::default()
     };
-    let alone = elfcheck::scan(std::slice::from_ref(&function), &options(vec![])).unwrap().findings;
+    let alone = elfcheck::check(std::slice::from_ref(&function), &options(vec![])).unwrap().findings;
     assert_eq!(codes(&alone), vec!["missing-library"]);
-    let with_layer = elfcheck::scan(std::slice::from_ref(&function), &options(vec![layer.clone()])).unwrap().findings;
+    let with_layer = elfcheck::check(std::slice::from_ref(&function), &options(vec![layer.clone()])).unwrap().findings;
     assert!(with_layer.is_empty(), "{with_layer:#?}");
     // Six layers are one too many.
-    let six = elfcheck::scan(std::slice::from_ref(&function), &options(vec![layer; 6])).unwrap().findings;
-    assert!(six.iter().any(|f| f.code == "package-too-large" && f.message.starts_with("6 layers")), "{six:#?}");
+    let six = elfcheck::check(std::slice::from_ref(&function), &options(vec![layer; 6])).unwrap().findings;
+    assert!(
+        six.iter().any(|f| f.code.as_str() == "package-too-large" && f.message.starts_with("6 layers")),
+        "{six:#?}"
+    );
 }
 
 // --- python-abi-mismatch ----------------------------------------------------------------------

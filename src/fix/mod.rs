@@ -16,10 +16,11 @@ mod rewrite;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::check::{Checked, Options};
 use crate::error::Error;
-use crate::finding::Severity;
-use crate::package::{join, parent};
-use crate::{Checked, Options, Report};
+use crate::paths::{join, parent};
+use crate::report::model::Report;
+use crate::rules::Severity;
 
 pub use plan::{NodeInstall, Plan, PythonRebuild};
 
@@ -69,10 +70,10 @@ pub fn run(opts: &FixOptions, out: &mut dyn Write) -> Result<Outcome, Error> {
     let input = &opts.input;
     let output = output_path(opts)?;
     let label = input.display().to_string();
-    let checked = crate::check_input(input, &label, &opts.scan)?;
+    let checked = crate::check::check_input(input, &label, &opts.scan)?;
     let errors = checked.findings.iter().filter(|f| f.severity == Severity::Error).count();
     let w = |e: std::io::Error| Error::Fix(format!("writing the report: {e}"));
-    writeln!(out, "{label}: {} for {}", crate::report::plural(errors, "error"), checked.target.label()).map_err(w)?;
+    writeln!(out, "{label}: {} for {}", crate::text::plural(errors, "error"), checked.target.label()).map_err(w)?;
     if errors == 0 {
         writeln!(out, "nothing to fix").map_err(w)?;
         return Ok(Outcome { exit_code: 0, recheck: None });
@@ -96,21 +97,23 @@ pub fn run(opts: &FixOptions, out: &mut dyn Write) -> Result<Outcome, Error> {
     let changes = build_changes(opts, &plan, &checked, via, build.path())?;
 
     let recheck_options = Options {
-        runtime: checked.target.runtime.map(|r| r.id.clone()),
-        arch: Some(checked.target.arch),
-        from_templates: false,
+        target: crate::target::resolve::Requested {
+            runtime: checked.target.runtime.map(|r| r.id.clone()),
+            arch: Some(checked.target.arch),
+            from_templates: false,
+        },
         ..opts.scan.clone()
     };
     let label = output.display().to_string();
     let (after, counts) = write_output(input, &output, &changes, opts.keep_failed, |tmp| {
-        crate::check_input(tmp, &label, &recheck_options)
+        crate::check::check_input(tmp, &label, &recheck_options)
     })?;
     let remaining = after.findings.iter().filter(|f| f.severity == Severity::Error).count();
     for r in &plan.python {
         writeln!(out, "rebuilt {} {} for {}", r.name, r.version, checked.target.label()).map_err(w)?;
     }
     for n in &plan.node {
-        let replaced = n.replaces.as_deref().map(|r| format!(" in place of `{r}`")).unwrap_or_default();
+        let replaced = replaced_text(&n.replaces);
         writeln!(out, "installed {}{replaced}", n.spec()).map_err(w)?;
     }
     writeln!(
@@ -125,12 +128,21 @@ pub fn run(opts: &FixOptions, out: &mut dyn Write) -> Result<Outcome, Error> {
     let report = Report { inputs: vec![after.summary.clone()], findings: after.findings.clone() };
     if remaining > 0 {
         let fate = if opts.keep_failed { "kept as asked (--keep-failed)" } else { "not written" };
-        writeln!(out, "re-check: {} remain; the output was {fate}", crate::report::plural(remaining, "error"))
+        writeln!(out, "re-check: {} remain; the output was {fate}", crate::text::plural(remaining, "error"))
             .map_err(w)?;
         return Ok(Outcome { exit_code: 1, recheck: Some(report) });
     }
     writeln!(out, "re-check: no errors in {}", output.display()).map_err(w)?;
     Ok(Outcome { exit_code: 0, recheck: Some(report) })
+}
+
+/// ` in place of `a`, `b``
+fn replaced_text(replaces: &[String]) -> String {
+    if replaces.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = replaces.iter().map(|r| format!("`{r}`")).collect();
+    format!(" in place of {}", names.join(", "))
 }
 
 fn output_path(opts: &FixOptions) -> Result<PathBuf, Error> {
@@ -221,7 +233,7 @@ fn print_plan(
     if !plan.node.is_empty() {
         let installs: Vec<&NodeInstall> = plan.node.iter().collect();
         for n in &installs {
-            let replaces = n.replaces.as_deref().map(|r| format!(" in place of `{r}`")).unwrap_or_default();
+            let replaces = replaced_text(&n.replaces);
             writeln!(out, "plan: install {} into `{}`{replaces}", n.spec(), n.node_modules).map_err(w)?;
         }
         writeln!(out, "  npm {}", npm::npm_args(target, &installs, Path::new("BUILD")).join(" ")).map_err(w)?;
@@ -276,9 +288,7 @@ fn build_changes(
             if !src.is_dir() {
                 return Err(Error::Fix(format!("npm did not install `{}`", n.spec())));
             }
-            if let Some(old) = &n.replaces {
-                changes.remove_dirs.insert(old.clone());
-            }
+            changes.remove_dirs.extend(n.replaces.iter().cloned());
             changes.add_tree(&src, &format!("{}/{}", n.node_modules, n.name))?;
         }
     }

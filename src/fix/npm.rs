@@ -6,23 +6,15 @@ use std::process::Command;
 
 use super::plan::NodeInstall;
 use super::process;
+use crate::commands::NpmInstall;
 use crate::error::Error;
 use crate::target::Target;
 
 pub fn npm_args(target: &Target, installs: &[&NodeInstall], prefix: &Path) -> Vec<String> {
-    let mut args: Vec<String> =
-        ["install", "--no-save", "--no-package-lock", "--ignore-scripts", "--no-audit", "--no-fund"]
-            .map(String::from)
-            .to_vec();
-    args.extend([
-        "--os=linux".to_string(),
-        format!("--cpu={}", target.arch.node_name()),
-        "--libc=glibc".to_string(),
-        "--prefix".to_string(),
-        prefix.display().to_string(),
-    ]);
-    args.extend(installs.iter().map(|i| i.spec()));
-    args
+    let mut npm = NpmInstall::for_target(target, installs.iter().map(|i| i.spec()).collect());
+    npm.prefix = Some(prefix.to_path_buf());
+    npm.isolated = true;
+    npm.args()
 }
 
 /// Installs into `prefix/node_modules`.

@@ -6,8 +6,8 @@ use std::process::Command;
 
 use super::plan::PythonRebuild;
 use super::process;
+use crate::commands::PipInstall;
 use crate::error::Error;
-use crate::hint::pip_platform_tags;
 use crate::target::Target;
 
 /// The pip invocation for `rebuilds` into `dest`, as arguments after `python3 -m pip`.
@@ -17,29 +17,12 @@ pub fn pip_args(
     dest: &Path,
     ca_bundle: Option<&Path>,
 ) -> Result<Vec<String>, Error> {
-    let (major, minor) = target
-        .python_version()
+    let specs = rebuilds.iter().map(|r| r.spec()).collect();
+    let mut pip = PipInstall::for_target(target, specs, &dest.display().to_string())
         .ok_or_else(|| Error::Fix("Python packages need a Python runtime: pass --runtime python3.X".into()))?;
-    let mut args: Vec<String> = [
-        "install",
-        "--no-deps",
-        "--no-compile",
-        "--only-binary=:all:",
-        "--implementation",
-        "cp",
-        "--disable-pip-version-check",
-    ]
-    .map(String::from)
-    .to_vec();
-    args.extend(["--python-version".into(), format!("{major}.{minor}"), "--abi".into(), format!("cp{major}{minor}")]);
-    for tag in pip_platform_tags(target) {
-        args.extend(["--platform".into(), tag]);
-    }
-    if let Some(ca) = ca_bundle {
-        args.extend(["--cert".into(), ca.display().to_string()]);
-    }
-    args.extend(["--target".into(), dest.display().to_string()]);
-    args.extend(rebuilds.iter().map(|r| r.spec()));
+    pip.cert = ca_bundle.map(Path::to_path_buf);
+    let mut args = pip.args();
+    args.insert(1, "--disable-pip-version-check".into());
     Ok(args)
 }
 

@@ -2,10 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::Finding;
-use crate::finding::Severity;
-use crate::hint;
-use crate::package::{Distribution, Ecosystem, Package};
+use crate::attribution::{Distribution, Ecosystem};
+use crate::loader::{Placement, Placements};
+use crate::package::Package;
+use crate::paths::parent;
+use crate::rules::{Finding, Severity};
 use crate::target::Target;
 
 /// A Python distribution to reinstall, at the same version, for the target.
@@ -35,8 +36,8 @@ pub struct NodeInstall {
     pub version: String,
     /// The `node_modules` directory it goes into.
     pub node_modules: String,
-    /// The foreign variant it replaces (`node_modules/@img/sharp-darwin-arm64`), if any.
-    pub replaces: Option<String>,
+    /// The variants for other platforms it replaces (`node_modules/@img/sharp-darwin-arm64`).
+    pub replaces: Vec<String>,
     pub findings: Vec<String>,
 }
 
@@ -72,23 +73,26 @@ impl Plan {
 /// Maps every error finding to the rebuild that answers it.
 pub fn plan(pkg: &Package, target: &Target, findings: &[Finding]) -> Plan {
     let mut plan = Plan::default();
+    let placements = crate::loader::analyze(pkg, target).placements;
     for f in findings.iter().filter(|f| f.severity == Severity::Error) {
         let owner = pkg.owner_of(&f.path).or_else(|| dist_for_group(pkg, &f.path));
+        if let Some(n) = node_install(pkg, &placements, &f.path) {
+            merge_node(&mut plan.node, n, &f.path);
+            continue;
+        }
+        let nested = pkg.get(&f.path).is_some_and(|e| e.path.is_nested());
         match owner {
-            _ if f.path.contains("!/") => {
+            _ if nested => {
                 plan.unfixable.push((f.clone(), "inside a nested archive: rebuild that archive itself".into()))
             }
             Some(d) if d.ecosystem == Ecosystem::Python => match python_rebuild(d) {
                 Some(r) => merge_python(&mut plan.python, r, &f.path),
                 None => plan.unfixable.push((f.clone(), format!("`{}` has no version in its metadata", d.name))),
             },
-            Some(d) => match node_install(d, target) {
-                Some(n) => merge_node(&mut plan.node, n, &f.path),
-                None => plan.unfixable.push((
-                    f.clone(),
-                    format!("`{}` is not a platform package: rebuild it from source in the SAM build image", d.label()),
-                )),
-            },
+            Some(d) => plan.unfixable.push((
+                f.clone(),
+                format!("`{}` is not a platform package: rebuild it from source in the SAM build image", d.label()),
+            )),
             None => plan.unfixable.push((f.clone(), "no installed package owns this file".into())),
         }
     }
@@ -106,7 +110,7 @@ fn python_rebuild(d: &Distribution) -> Option<PythonRebuild> {
         name: d.name.clone(),
         version: d.version.clone()?,
         dist_info: d.root.clone(),
-        site_dir: crate::package::parent(&d.root).to_string(),
+        site_dir: parent(&d.root).to_string(),
         findings: Vec::new(),
     })
 }
@@ -118,12 +122,31 @@ fn merge_python(list: &mut Vec<PythonRebuild>, r: PythonRebuild, path: &str) {
     }
 }
 
-/// An npm platform package for another platform: install its sibling for the target.
-fn node_install(d: &Distribution, target: &Target) -> Option<NodeInstall> {
-    let name = hint::npm_target_variant(&d.name, target.arch)?;
-    let version = d.version.clone()?;
-    let node_modules = node_modules_of(&d.root, &d.name)?;
-    Some(NodeInstall { name, version, node_modules, replaces: Some(d.root.clone()), findings: Vec::new() })
+/// For a finding on a file of an npm platform package for another platform, or on the package
+/// that selects one: the target's variant to install, as the selecting package names it, next to
+/// that package, in place of the installed variants for other platforms.
+fn node_install(pkg: &Package, placements: &Placements, path: &str) -> Option<NodeInstall> {
+    // The missing variant this path stands for: its own placement, or (for a finding on the
+    // selecting package's directory) the placement of the variants it groups.
+    let (needed, group) = placements.iter().find_map(|(p, placement)| match placement {
+        Placement::MissingVariant { layout: "npm platform package", needed, group } if p == path || group == path => {
+            Some((needed.clone(), group.clone()))
+        }
+        _ => None,
+    })?;
+    let selector = dist_for_group(pkg, &group)?;
+    let (_, spec) = selector.npm_optional.iter().find(|(n, _)| *n == needed)?;
+    let node_modules = node_modules_of(&selector.root, &selector.name)?;
+    let mut replaces: Vec<String> = placements
+        .iter()
+        .filter(
+            |(_, p)| matches!(p, Placement::MissingVariant { needed: n, group: g, .. } if *n == needed && *g == group),
+        )
+        .filter_map(|(file, _)| pkg.owner_of(file).map(|d| d.root.clone()))
+        .collect();
+    replaces.sort();
+    replaces.dedup();
+    Some(NodeInstall { name: needed, version: spec.clone(), node_modules, replaces, findings: Vec::new() })
 }
 
 /// `node_modules/@img/sharp-darwin-arm64` with name `@img/sharp-darwin-arm64` -> `node_modules`.

@@ -79,8 +79,7 @@ impl Changes {
         for record in records {
             let text = std::fs::read_to_string(&record).map_err(|e| Error::io(&record, e))?;
             for line in text.lines() {
-                let Some(rel) = crate::attribution::record_path(line).and_then(|p| crate::package::normalize(&p))
-                else {
+                let Some(rel) = crate::attribution::record_path(line).and_then(|p| crate::paths::normalize(&p)) else {
                     continue;
                 };
                 let disk = site.join(&rel);

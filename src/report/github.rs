@@ -3,7 +3,8 @@
 
 use std::io::{self, Write};
 
-use crate::{Report, Severity};
+use super::model::Report;
+use crate::rules::Severity;
 
 /// Escapes a property or message as the workflow-command syntax requires.
 fn escape(s: &str, property: bool) -> String {

@@ -6,8 +6,12 @@ use std::io::{self, Write};
 
 use colored::{ColoredString, Colorize};
 
-use super::{HumanOptions, plural};
-use crate::{Finding, InputReport, Report, Severity};
+use super::HumanOptions;
+use super::model::{InputReport, PackageSummary, Report};
+use crate::rules::{Finding, Severity};
+use crate::target::infer::Evidence;
+use crate::target::resolve::Assumption;
+use crate::text::plural;
 
 struct Paint {
     on: bool,
@@ -41,7 +45,7 @@ pub(super) fn render(report: &Report, opts: &HumanOptions, out: &mut dyn Write) 
         plural(w, "warning"),
         plural(i, "info"),
         plural(report.inputs.len(), "input"),
-        plural(binaries, "native binary").replace("binarys", "binaries")
+        plural(binaries, "native binary")
     );
     let line = if e > 0 { paint.apply(&line, |l| l.red().bold()) } else { paint.apply(&line, |l| l.green().bold()) };
     writeln!(out, "{line}")
@@ -56,10 +60,7 @@ fn render_input(
 ) -> io::Result<()> {
     let t = &input.target;
     let runtime = t.runtime.as_deref().map(|r| format!("{r}, ")).unwrap_or_default();
-    let layout = match input.layout {
-        crate::package::Layout::Function => "function",
-        crate::package::Layout::Layer => "layer",
-    };
+    let layout = crate::check::layout_name(input.layout);
     writeln!(
         out,
         "{} ({layout}; {runtime}{}, {}, glibc {})",
@@ -69,7 +70,7 @@ fn render_input(
         t.glibc
     )?;
     for a in &t.assumed {
-        writeln!(out, "  assumed: {a}")?;
+        writeln!(out, "  assumed: {}", describe(a))?;
     }
     let shown: Vec<&&Finding> = findings.iter().filter(|f| opts.verbose || f.severity > Severity::Info).collect();
     // Group by owning package; files no package owns come last.
@@ -127,22 +128,10 @@ fn render_input(
 fn headline(binaries: usize, findings: &[&Finding]) -> String {
     let mut by_phrase: BTreeMap<&str, std::collections::BTreeSet<&str>> = BTreeMap::new();
     for f in findings.iter().filter(|f| f.severity == Severity::Error) {
-        let phrase = match f.code {
-            "macho-binary" => "built for macOS",
-            "pe-binary" => "built for Windows",
-            "arch-mismatch" => "built for another CPU",
-            "elf-class-mismatch" => "32-bit or big-endian",
-            "musl-binary" => "linked against musl",
-            "glibc-too-new" => "needing a newer glibc",
-            "libstdcxx-too-new" => "needing a newer libstdc++",
-            "missing-library" => "with missing libraries",
-            "python-abi-mismatch" => "for another Python",
-            "node-abi-mismatch" => "for another Node.js",
-            _ => continue,
-        };
+        let Some(phrase) = f.code.rule().def.headline else { continue };
         by_phrase.entry(phrase).or_default().insert(&f.path);
     }
-    let total = plural(binaries, "binary").replace("binarys", "binaries");
+    let total = plural(binaries, "binary");
     let parts: Vec<String> = by_phrase.iter().map(|(phrase, paths)| format!("{} {phrase}", paths.len())).collect();
     match (parts.len(), by_phrase.values().next()) {
         (0, _) => total,
@@ -151,9 +140,49 @@ fn headline(binaries: usize, findings: &[&Finding]) -> String {
     }
 }
 
-fn label(p: &crate::PackageSummary) -> String {
-    match &p.version {
-        Some(v) => format!("{} {v}", p.name),
-        None => p.name.clone(),
+fn label(p: &PackageSummary) -> String {
+    p.label()
+}
+
+/// An assumption about the target, in words.
+fn describe(a: &Assumption) -> String {
+    match a {
+        Assumption::Template { file, function, runtime, arch, ambiguous } => {
+            let took: Vec<String> = runtime
+                .iter()
+                .map(|r| format!("runtime {r}"))
+                .chain(arch.iter().map(|a| format!("architecture {a}")))
+                .collect();
+            let doubt = if *ambiguous { "; its functions differ, pass --runtime to choose" } else { "" };
+            format!("{}, from `{file}` (function {function}){doubt}", took.join(" and "))
+        }
+        Assumption::DefaultArch { arch } => {
+            format!("architecture {arch} (Lambda's default; use --arch arm64 for Graviton)")
+        }
+        Assumption::InferredRuntime { runtime, evidence } => {
+            let what = if runtime.starts_with("python") { "Python" } else { "Node.js" };
+            format!(
+                "runtime {runtime}, from the {}; {what} ABI mismatches cannot be judged against a version read from the package itself: pass --runtime (or set `runtime` in elfcheck.toml or the template)",
+                evidence_words(evidence)
+            )
+        }
+        Assumption::OldestOs { os, glibc, hint } => {
+            let what = match hint {
+                Some(e) => format!("{}, version unknown", evidence_words(e)),
+                None => "no runtime given or inferred".to_string(),
+            };
+            format!("{what}: glibc judged against {os} ({glibc}), the oldest OS still supported; pass --runtime")
+        }
+    }
+}
+
+fn evidence_words(e: &Evidence) -> String {
+    match e {
+        Evidence::LayerDirectory { python } => format!("layer directory `python/lib/python{python}`"),
+        Evidence::ExtensionTag { tag, path } => format!("extension tag `{tag}` of `{path}`"),
+        Evidence::WheelTag { tag, package } => format!("wheel tag `{tag}` of {package}"),
+        Evidence::NodeAddon { path, abi } => format!("addon `{path}` built for NODE_MODULE_VERSION {abi}"),
+        Evidence::NodeModules => "a Node.js package (`node_modules`)".to_string(),
+        Evidence::Bootstrap => "a custom runtime (`bootstrap`)".to_string(),
     }
 }

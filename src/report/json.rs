@@ -5,7 +5,8 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::{Finding, InputReport, Report, Severity};
+use super::model::{InputReport, Report};
+use crate::rules::{Finding, Severity};
 
 /// Bumped when a field changes meaning or disappears; new fields do not bump it.
 pub const SCHEMA_VERSION: u32 = 1;

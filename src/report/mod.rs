@@ -1,13 +1,15 @@
-//! Renderers: the same [`Report`](crate::Report) as text for people or documents for machines.
+//! Renderers: the same [`Report`](model::Report) as text for people or documents for machines.
 
 mod github;
 mod human;
 mod json;
+pub mod model;
+pub mod runtimes;
 mod sarif;
 
 use std::io::{self, Write};
 
-use crate::Report;
+use model::Report;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -34,9 +36,4 @@ pub fn render(report: &Report, format: Format, human: &HumanOptions, out: &mut d
         Format::Sarif => sarif::render(report, out),
         Format::Github => github::render(report, out),
     }
-}
-
-/// `1 error`, `2 errors`
-pub(crate) fn plural(n: usize, word: &str) -> String {
-    if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
 }

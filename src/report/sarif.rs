@@ -5,8 +5,8 @@ use std::io::{self, Write};
 
 use serde_json::{Value, json};
 
-use crate::rules::RULES;
-use crate::{Report, Severity};
+use super::model::Report;
+use crate::rules::{RULES, Severity};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -29,12 +29,12 @@ pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         .iter()
         .map(|r| {
             json!({
-                "id": r.code(),
-                "name": r.code(),
+                "id": r.code.as_str(),
+                "name": r.code.as_str(),
                 "shortDescription": { "text": r.summary() },
                 "fullDescription": { "text": r.doc() },
                 "help": { "text": r.doc() },
-                "defaultConfiguration": { "level": level(r.id.severity) },
+                "defaultConfiguration": { "level": level(r.def.severity) },
             })
         })
         .collect();
@@ -42,7 +42,7 @@ pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         .findings
         .iter()
         .map(|f| {
-            let index = RULES.iter().position(|r| r.code() == f.code).unwrap_or(0);
+            let index = f.code as usize;
             let mut text = f.message.clone();
             if let Some(seen) = &f.runtime_error {
                 text.push_str(&format!(". On Lambda: {seen}"));

@@ -12,11 +12,11 @@
 //! Fix: install the dependency for the function's architecture (`pip install --platform
 //! manylinux2014_x86_64 ...`, `npm install --cpu=x64`), or change the function's architecture.
 
-use super::{Context, RuleId};
+use super::{Code, Context, RuleDef};
 use crate::binary::Object;
-use crate::finding::{Finding, Severity};
+use super::{Finding, Severity};
 
-pub(super) static RULE: RuleId = RuleId { code: "arch-mismatch", severity: Severity::Error };
+pub(super) static RULE: RuleDef = RuleDef { severity: Severity::Error, second: None, headline: Some("built for another CPU") };
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let want = ctx.target.arch.elf_name();
@@ -36,7 +36,7 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 ctx.package.runtime_path(&entry.path)
             )
         };
-        let seen = super::python_abi_mismatch::runtime_error_for(ctx, &entry.path, &seen);
-        out.push(ctx.finding(&RULE, &entry.path, message).runtime_error(seen).fix(ctx.reinstall_hint(&entry.path)));
+        let seen = ctx.runtime_error_for(&entry.path, &seen);
+        out.push(ctx.finding(Code::ArchMismatch, &entry.path, message).runtime_error(seen).fix(ctx.reinstall_hint(&entry.path)));
     }
 }

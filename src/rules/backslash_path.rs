@@ -9,19 +9,19 @@
 //! Fix: zip with a tool that writes `/` separators (`Compress-Archive` in PowerShell 7+, 7-Zip,
 //! Python `zipfile`, `sam build`).
 
-use super::{Context, RuleId};
-use crate::finding::{Finding, Severity};
+use super::{Code, Context, RuleDef};
+use super::{Finding, Severity};
 
-pub(super) static RULE: RuleId = RuleId { code: "backslash-path", severity: Severity::Error };
+pub(super) static RULE: RuleDef = RuleDef { severity: Severity::Error, second: None, headline: None };
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for entry in &ctx.package.entries {
-        let name = entry.path.rsplit("!/").next().unwrap_or(&entry.path);
+        let name = entry.path.inner();
         if !name.contains('\\') {
             continue;
         }
         out.push(
-            ctx.finding(&RULE, &entry.path, "entry name uses `\\` separators: it unpacks as one oddly named file")
+            ctx.finding(Code::BackslashPath, &entry.path, "entry name uses `\\` separators: it unpacks as one oddly named file")
                 .runtime_error(format!("{}: No such file or directory", name.replace('\\', "/")))
                 .fix("zip with a tool that writes `/` separators"),
         );

@@ -11,14 +11,11 @@
 //! Fix: convert the script to LF line ends (`dos2unix bootstrap`), and use `/bin/sh` or bash,
 //! or ship the interpreter in the package or a layer.
 
-use super::{Context, RuleId};
-use crate::finding::{Finding, Severity};
+use super::{Code, Context, RuleDef};
+use super::{Finding, Severity};
 use crate::target::Family;
 
-pub(super) static RULE: RuleId = RuleId { code: "bootstrap-script", severity: Severity::Error };
-
-/// Interpreters every Lambda image has.
-const ALWAYS_PRESENT: [&str; 4] = ["/bin/sh", "/bin/bash", "/usr/bin/bash", "/usr/bin/sh"];
+pub(super) static RULE: RuleDef = RuleDef { severity: Severity::Error, second: None, headline: None };
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let Some(entry) = ctx.package.resolve("bootstrap") else {
@@ -37,7 +34,7 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     if first.ends_with('\r') {
         out.push(
             ctx.finding(
-                &RULE,
+                Code::BootstrapScript,
                 "bootstrap",
                 "script has Windows (CRLF) line ends: the interpreter `#!` names does not exist",
             )
@@ -54,11 +51,11 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if interpreter.ends_with("/env") { words.find(|w| !w.starts_with('-')).unwrap_or("") } else { interpreter };
     let in_package = ctx.package.package_path(program).is_some_and(|p| ctx.package.resolve(&p).is_some());
     let provided_only = ctx.target.family() == Some(Family::Provided);
-    let known = ALWAYS_PRESENT.contains(&program) || matches!(program, "sh" | "bash");
+    let known = crate::target::table().lambda.shells.iter().any(|s| s == program);
     if provided_only && !known && !in_package {
         let message = format!("script runs `{program}`, which the {} image does not have", ctx.target.short_name());
         out.push(
-            ctx.finding(&RULE, "bootstrap", message)
+            ctx.finding(Code::BootstrapScript, "bootstrap", message)
                 .runtime_error(seen)
                 .fix("use `/bin/sh` or bash, or ship the interpreter in the package or a layer"),
         );

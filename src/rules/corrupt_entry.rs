@@ -12,18 +12,18 @@
 //! Fix: rebuild the zip with a standard tool (`zip -r`, Python `zipfile`, `sam build`) and
 //! deflate or store compression.
 
-use super::{Context, RuleId};
-use crate::finding::{Finding, Severity};
+use super::{Code, Context, RuleDef};
+use super::{Finding, Severity};
 use crate::source::Content;
 
-pub(super) static RULE: RuleId = RuleId { code: "corrupt-entry", severity: Severity::Error };
+pub(super) static RULE: RuleDef = RuleDef { severity: Severity::Error, second: None, headline: None };
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for entry in &ctx.package.entries {
         let Content::Unreadable(why) = &entry.content else {
             continue;
         };
-        let finding = ctx.finding(&RULE, &entry.path, format!("cannot be read: {why}"));
+        let finding = ctx.finding(Code::CorruptEntry, &entry.path, format!("cannot be read: {why}"));
         out.push(if ctx.package.zipped_size.is_some() {
             finding.runtime_error("Could not unzip uploaded file").fix("rebuild the zip with a standard tool")
         } else {

@@ -9,12 +9,12 @@
 //!
 //! Fix: store the file itself instead of the link (`zip` without `-y`), or fix the link target.
 
-use super::{Context, RuleId};
-use crate::finding::{Finding, Severity};
-use crate::package::join_link;
+use super::{Code, Context, RuleDef};
+use super::{Finding, Severity};
+use crate::paths::join_link;
 use crate::source::EntryKind;
 
-pub(super) static RULE: RuleId = RuleId { code: "dangling-symlink", severity: Severity::Warning };
+pub(super) static RULE: RuleDef = RuleDef { severity: Severity::Warning, second: None, headline: None };
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for entry in &ctx.package.entries {
@@ -31,7 +31,7 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
             Some(_) => continue,
         };
         out.push(
-            ctx.finding(&RULE, &entry.path, problem)
+            ctx.finding(Code::DanglingSymlink, &entry.path, problem)
                 .runtime_error(format!("{}: No such file or directory", ctx.package.runtime_path(&entry.path)))
                 .fix("store the file instead of the link, or fix the link target"),
         );

@@ -8,11 +8,11 @@
 //!
 //! Fix: use the 64-bit build for the function's CPU (x86_64 or aarch64).
 
-use super::{Context, RuleId};
+use super::{Code, Context, RuleDef};
 use crate::binary::Object;
-use crate::finding::{Finding, Severity};
+use super::{Finding, Severity};
 
-pub(super) static RULE: RuleId = RuleId { code: "elf-class-mismatch", severity: Severity::Error };
+pub(super) static RULE: RuleDef = RuleDef { severity: Severity::Error, second: None, headline: Some("32-bit or big-endian") };
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for (entry, object) in ctx.loaded_objects() {
@@ -25,6 +25,6 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
             format!("{}-bit {endian} ELF for {}; Lambda runs 64-bit little-endian code", elf.bits, elf.machine_name());
         let seen = if elf.bits == 32 { "wrong ELF class: ELFCLASS32" } else { "invalid ELF header" };
         let seen = if elf.is_executable() { "exec format error".to_string() } else { seen.to_string() };
-        out.push(ctx.finding(&RULE, &entry.path, message).runtime_error(seen).fix(ctx.reinstall_hint(&entry.path)));
+        out.push(ctx.finding(Code::ElfClassMismatch, &entry.path, message).runtime_error(seen).fix(ctx.reinstall_hint(&entry.path)));
     }
 }

@@ -10,17 +10,17 @@
 //! manylinux2014_x86_64 --only-binary=:all: ...`, `npm install --os=linux --cpu=x64`, or build in
 //! the AWS SAM build image (`sam build --use-container`); `elfcheck fix` does this for you.
 
-use super::{Context, RuleId};
+use super::{Code, Context, RuleDef};
 use crate::binary::Object;
-use crate::finding::{Finding, Severity};
+use super::{Finding, Severity};
 
-pub(super) static RULE: RuleId = RuleId { code: "macho-binary", severity: Severity::Error };
+pub(super) static RULE: RuleDef = RuleDef { severity: Severity::Error, second: None, headline: Some("built for macOS") };
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for (entry, object) in ctx.loaded_objects() {
         let Object::MachO(m) = object else { continue };
         let kind = if m.fat { "universal Mach-O" } else { "Mach-O" };
         let message = format!("{kind} {} built for macOS ({})", m.file_type, m.arches.join(", "));
-        out.push(ctx.not_elf_finding(&RULE, &entry.path, message));
+        out.push(ctx.not_elf_finding(Code::MachoBinary, &entry.path, message));
     }
 }

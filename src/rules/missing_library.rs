@@ -1,11 +1,22 @@
-//! A needed shared library that neither the package nor the runtime provides.
+//! A needed shared library that the loader does not find: not in the package, its layers or the
+//! runtime.
 //!
-//! Why it breaks: the loader resolves every DT_NEEDED entry when the file is loaded, searching
-//! the file's DT_RPATH, the runtime's `LD_LIBRARY_PATH` (`/var/lang/lib`, `/lib64`, `/usr/lib64`,
-//! `/var/runtime`, `/var/runtime/lib`, `/var/task`, `/var/task/lib`, `/opt/lib`), its DT_RUNPATH
-//! with `$ORIGIN` expanded, then the image's own libraries. Wheels that were not repaired with
-//! auditwheel, binaries copied from a build machine, and libraries of desktop systems (`libGL`,
-//! `libX11`, OpenSSL 1.1 on Amazon Linux 2023) are the usual cause.
+//! Why it breaks: the loader maps every DT_NEEDED entry when the file is loaded, breadth-first
+//! from what the runtime loads (an extension module, an addon, an executable). For each name it
+//! reuses a library already loaded under that name, else searches: the DT_RPATH of the needing
+//! object and of every object that loaded it up to the root (only when the needing object has no
+//! DT_RUNPATH), the runtime's `LD_LIBRARY_PATH` (`/var/lang/lib`, `/lib64`, `/usr/lib64`,
+//! `/var/runtime`, `/var/runtime/lib`, `/var/task`, `/var/task/lib`, `/opt/lib`), the needing
+//! object's own DT_RUNPATH, then the system directories; `$ORIGIN` is the directory of the object
+//! that carries the entry. So a vendored library without an RPATH of its own is found through
+//! the RPATH of the extension that loaded it, and never through a RUNPATH. A file for another CPU
+//! in a searched directory is skipped. Libraries of desktop systems (`libGL`, `libX11`), OpenSSL
+//! 1.1 on Amazon Linux 2023, and libraries that only the Lambda container images have (on Amazon
+//! Linux 2: `libcrypt.so.1`, `libexpat.so.1`, `liblzma.so.5`, `libbz2.so.1`, `libuuid.so.1`) are
+//! the usual causes. An interpreter (PT_INTERP) that does not exist fails the same way.
+//!
+//! A library that nothing the runtime loads reaches is judged alone, as a `dlopen` or `ctypes`
+//! call by its path would load it; a name only that lookup misses is a warning.
 //!
 //! Seen on Lambda: `libfoo.so.3: cannot open shared object file: No such file or directory`.
 //!
@@ -13,35 +24,101 @@
 //! rpath), install a wheel that vendors it (manylinux wheels do), or use a layer that ships it
 //! under `lib/`.
 
-use super::{Context, RuleId};
-use crate::finding::{Finding, Severity};
-use crate::loader::{Resolution, resolve};
-use crate::package::file_name;
+use std::collections::BTreeMap;
 
-pub(super) static RULE: RuleId = RuleId { code: "missing-library", severity: Severity::Error };
+use super::{Code, Context, Finding, RuleDef, Severity};
+use crate::binary::Object;
+use crate::loader::elf::{Closure, Found, Skipped};
+use crate::paths::file_name;
+
+pub(super) static RULE: RuleDef = RuleDef {
+    severity: Severity::Error,
+    second: Some((Severity::Warning, "for a library nothing the runtime loads reaches")),
+    headline: Some("with missing libraries"),
+};
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for (entry, elf) in ctx.native_elfs() {
-        if elf.is_musl() {
-            continue; // musl-binary says it better: its libc is what is missing
+    // (reported path, missing name) -> finding; the most severe kept.
+    let mut found: BTreeMap<(String, String), Finding> = BTreeMap::new();
+    for closure in &ctx.analysis.loads.closures {
+        for need in &closure.needs {
+            let Found::Missing { container, skipped } = &need.found else { continue };
+            let Some(at) = reported_object(closure, need.by, ctx) else { continue };
+            let path = ctx.fs.display(closure.mapped[at].file);
+            let chain = chain_text(ctx, closure, need.by, &need.name);
+            let mut message = match container {
+                Some(set) => format!(
+                    "{chain}: `{}` exists only in the Lambda container image ({}), not in the {} zip runtime",
+                    need.name,
+                    set.dir,
+                    ctx.target.short_name()
+                ),
+                None => format!("{chain}: not found in the package, its layers or the runtime"),
+            };
+            message.push_str(&skipped_text(ctx, skipped));
+            let mut f = ctx
+                .finding(Code::MissingLibrary, &path, message)
+                .runtime_error(format!("{}: cannot open shared object file: No such file or directory", need.name))
+                .fix("bundle the library in the package (e.g. under `lib/`) or install a build that vendors it");
+            if closure.lone {
+                f.severity = Severity::Warning;
+                f.message.push_str("; nothing the runtime loads reaches this file, so only a `dlopen` or `ctypes` call by its path would load it");
+            }
+            let key = (path, need.name.clone());
+            if found.get(&key).is_none_or(|old| old.severity < f.severity) {
+                found.insert(key, f);
+            }
         }
-        let missing: Vec<&String> = elf
-            .needed
-            .iter()
-            .filter(|n| {
-                resolve(ctx.package, ctx.target, &entry.path, &elf.rpath, &elf.runpath, n) == Resolution::Missing
-            })
-            .collect();
-        if missing.is_empty() {
+    }
+    out.extend(found.into_values());
+    missing_interpreters(ctx, out);
+}
+
+/// The object a missing need is reported on: the needing object if it is the package's own, else
+/// the nearest one above it in the chain that is (a layer's library is reported where the
+/// package reaches it). Files inside nested archives are never loaded from where they are.
+fn reported_object(closure: &Closure, by: usize, ctx: &Context) -> Option<usize> {
+    let at = closure.chain(by).into_iter().rev().find(|&i| closure.mapped[i].file.in_input())?;
+    (!ctx.fs.entry(closure.mapped[at].file).path.is_nested()).then_some(at)
+}
+
+/// `mod/m.so -> libs/liba.so.1 -> libb.so.1`
+fn chain_text(ctx: &Context, closure: &Closure, by: usize, name: &str) -> String {
+    let mut parts: Vec<String> = closure.chain(by).iter().map(|&i| ctx.fs.display(closure.mapped[i].file)).collect();
+    parts.push(format!("`{name}`"));
+    parts.join(" -> ")
+}
+
+fn skipped_text(ctx: &Context, skipped: &[Skipped]) -> String {
+    if skipped.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> =
+        skipped.iter().map(|s| format!("`{}` ({}, skipped)", ctx.fs.display(s.file), s.why)).collect();
+    format!("; the loader passed over {}", parts.join(", "))
+}
+
+/// Executables whose interpreter (PT_INTERP) is not the runtime's glibc loader and is not in the
+/// package either. musl's loader is musl-binary's to report.
+fn missing_interpreters(ctx: &Context, out: &mut Vec<Finding>) {
+    let cpu = ctx.target.cpu();
+    for (entry, elf) in ctx.native_elfs() {
+        let Some(interp) = &elf.interpreter else { continue };
+        if entry.path.is_nested() || elf.is_musl() || !elf.is_executable() {
             continue;
         }
-        let names: Vec<String> = missing.iter().map(|n| format!("`{n}`")).collect();
-        let message = format!("{} -> {}: not in the package or the runtime", file_name(&entry.path), names.join(", "));
-        let seen = format!("{}: cannot open shared object file: No such file or directory", missing[0]);
+        let standard = file_name(interp) == cpu.loader
+            && ["/lib", "/lib64", "/usr/lib", "/usr/lib64"].contains(&crate::paths::parent(interp));
+        if standard || *interp == cpu.interpreter || ctx.fs.lookup(interp).is_some_and(|f| {
+            matches!(ctx.fs.object(f), Some(Object::Elf(e)) if e.runs_on(ctx.target.arch))
+        }) {
+            continue;
+        }
+        let message = format!("interpreter `{interp}` does not exist on Lambda (the runtime's is `{}`)", cpu.interpreter);
         out.push(
-            ctx.finding(&RULE, &entry.path, message)
-                .runtime_error(seen)
-                .fix("bundle the library in the package (e.g. under `lib/`) or install a build that vendors it"),
+            ctx.finding(Code::MissingLibrary, &entry.path, message)
+                .runtime_error(format!("exec {}: no such file or directory", ctx.package.runtime_path(&entry.path)))
+                .fix(format!("relink it with `-Wl,--dynamic-linker={}` or build it in the runtime's build image", cpu.interpreter)),
         );
     }
 }

@@ -10,10 +10,10 @@
 //!
 //! Fix: install the manylinux (glibc) build instead of the musllinux one, or link statically.
 
-use super::{Context, RuleId};
-use crate::finding::{Finding, Severity};
+use super::{Code, Context, RuleDef};
+use super::{Finding, Severity};
 
-pub(super) static RULE: RuleId = RuleId { code: "musl-binary", severity: Severity::Error };
+pub(super) static RULE: RuleDef = RuleDef { severity: Severity::Error, second: None, headline: Some("linked against musl") };
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for (entry, elf) in ctx.native_elfs() {
@@ -27,10 +27,14 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
             .map(|n| format!("needs `{n}`"))
             .or_else(|| elf.interpreter.as_ref().map(|i| format!("uses the musl loader `{i}`")))
             .unwrap_or_else(|| "linked against musl".into());
-        let lib =
-            elf.needed.iter().find(|n| n.starts_with("libc.musl-")).cloned().unwrap_or("libc.musl-x86_64.so.1".into());
+        let lib = elf
+            .needed
+            .iter()
+            .find(|n| n.starts_with("libc.musl-"))
+            .cloned()
+            .unwrap_or_else(|| ctx.target.cpu().musl_libc.clone());
         out.push(
-            ctx.finding(&RULE, &entry.path, format!("linked against musl libc ({evidence}); Lambda uses glibc"))
+            ctx.finding(Code::MuslBinary, &entry.path, format!("linked against musl libc ({evidence}); Lambda uses glibc"))
                 .runtime_error(format!("{lib}: cannot open shared object file: No such file or directory"))
                 .fix(ctx.reinstall_hint(&entry.path)),
         );

@@ -10,11 +10,11 @@
 //!
 //! Fix: check the archive by itself (`elfcheck inner.zip`), or unpack it into the package.
 
-use super::{Context, RuleId};
-use crate::finding::{Finding, Severity};
+use super::{Code, Context, RuleDef};
+use super::{Finding, Severity};
 use crate::source::Content;
 
-pub(super) static RULE: RuleId = RuleId { code: "nested-archive-refused", severity: Severity::Warning };
+pub(super) static RULE: RuleDef = RuleDef { severity: Severity::Warning, second: None, headline: None };
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for entry in &ctx.package.entries {
@@ -22,7 +22,7 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
             continue;
         };
         out.push(
-            ctx.finding(&RULE, &entry.path, format!("nested archive not scanned: {why}"))
+            ctx.finding(Code::NestedArchiveRefused, &entry.path, format!("nested archive not scanned: {why}"))
                 .fix("check the archive by itself, or unpack it into the package"),
         );
     }

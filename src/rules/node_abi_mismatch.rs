@@ -11,10 +11,10 @@
 //! Fix: reinstall or rebuild the package with the runtime's Node.js version (`npm rebuild` in
 //! the matching SAM build image), or use a version of the package with N-API prebuilds.
 
-use super::{Context, RuleId};
-use crate::finding::{Finding, Severity};
+use super::{Code, Context, RuleDef};
+use super::{Finding, Severity};
 
-pub(super) static RULE: RuleId = RuleId { code: "node-abi-mismatch", severity: Severity::Error };
+pub(super) static RULE: RuleDef = RuleDef { severity: Severity::Error, second: None, headline: Some("for another Node.js") };
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let Some(want) = ctx.target.node_abi() else {
@@ -32,6 +32,6 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let seen = format!(
             "was compiled against a different Node.js version using NODE_MODULE_VERSION {have}. This version of Node.js requires NODE_MODULE_VERSION {want}."
         );
-        out.push(ctx.finding(&RULE, &entry.path, message).runtime_error(seen).fix(ctx.reinstall_hint(&entry.path)));
+        out.push(ctx.finding(Code::NodeAbiMismatch, &entry.path, message).runtime_error(seen).fix(ctx.reinstall_hint(&entry.path)));
     }
 }

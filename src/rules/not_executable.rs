@@ -13,12 +13,12 @@
 //! Fix: `chmod 755 bootstrap` and zip on Linux or macOS (`zip -r`), or set the mode in the build
 //! tool (SAM and the Serverless Framework keep it when the file has it).
 
-use super::{Context, RuleId};
-use crate::finding::{Finding, Severity};
+use super::{Code, Context, RuleDef};
+use super::{Finding, Severity};
 use crate::package::Layout;
 use crate::source::EntryKind;
 
-pub(super) static RULE: RuleId = RuleId { code: "not-executable", severity: Severity::Error };
+pub(super) static RULE: RuleDef = RuleDef { severity: Severity::Error, second: None, headline: None };
 
 /// Paths Lambda executes in this package.
 fn executed_paths<'a>(ctx: &Context<'a>) -> Vec<&'a str> {
@@ -50,7 +50,7 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let seen =
             format!("Runtime.InvalidEntrypoint: fork/exec {}: permission denied", ctx.package.runtime_path(path));
         out.push(
-            ctx.finding(&RULE, path, message)
+            ctx.finding(Code::NotExecutable, path, message)
                 .runtime_error(seen)
                 .fix(format!("run `chmod 755 {}` and zip again on Linux or macOS", target.path)),
         );

@@ -11,22 +11,22 @@
 //! Fix: move dependencies into layers or a container image, drop unused binaries (tests, other
 //! platforms' builds, debug symbols: `strip`), or upload through S3.
 
-use super::{Context, RuleId};
-use crate::finding::{Finding, Severity};
+use super::{Code, Context, RuleDef};
+use super::{Finding, Severity};
 use crate::source::EntryKind;
 
-pub(super) static RULE: RuleId = RuleId { code: "package-too-large", severity: Severity::Error };
+pub(super) static RULE: RuleDef = RuleDef { severity: Severity::Error, second: None, headline: None };
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    let table = crate::target::table();
+    let table = &crate::target::table().lambda;
     let unpacked = |pkg: &crate::package::Package| -> u64 {
-        pkg.entries.iter().filter(|e| e.kind == EntryKind::File && !e.path.contains("!/")).map(|e| e.size).sum()
+        pkg.entries.iter().filter(|e| e.kind == EntryKind::File && !e.path.is_nested()).map(|e| e.size).sum()
     };
     let layers = &ctx.package.layers;
     let unzipped: u64 = unpacked(ctx.package) + layers.iter().map(unpacked).sum::<u64>();
     if layers.len() > table.max_layers {
         out.push(
-            ctx.finding(&RULE, "", format!("{} layers, over Lambda's limit of {}", layers.len(), table.max_layers))
+            ctx.finding(Code::PackageTooLarge, "", format!("{} layers, over Lambda's limit of {}", layers.len(), table.max_layers))
                 .runtime_error(format!("Cannot reference more than {} layers", table.max_layers))
                 .fix("merge layers, or move dependencies into the function or a container image"),
         );
@@ -34,21 +34,21 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     if unzipped > table.max_unzipped_bytes {
         let with_layers = match layers.len() {
             0 => String::new(),
-            n => format!(" with its {}", crate::report::plural(n, "layer")),
+            n => format!(" with its {}", crate::text::plural(n, "layer")),
         };
         let message = format!(
             "unzips{with_layers} to {unzipped} bytes, over Lambda's limit of {} bytes",
             table.max_unzipped_bytes
         );
         out.push(
-            ctx.finding(&RULE, "", message)
+            ctx.finding(Code::PackageTooLarge, "", message)
                 .runtime_error(format!("Unzipped size must be smaller than {} bytes", table.max_unzipped_bytes))
                 .fix("move dependencies into layers or a container image, or drop unused files"),
         );
     }
     if let Some(zipped) = ctx.package.zipped_size.filter(|z| *z > table.max_zipped_bytes) {
         let mut f = ctx.finding(
-            &RULE,
+            Code::PackageTooLarge,
             "",
             format!("zip is {zipped} bytes, over the {} byte limit for direct upload", table.max_zipped_bytes),
         );

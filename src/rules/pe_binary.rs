@@ -10,11 +10,11 @@
 //! Fix: install the dependency for Linux (`pip install --platform manylinux2014_x86_64
 //! --only-binary=:all: ...`), or build in the AWS SAM build image; `elfcheck fix` does this.
 
-use super::{Context, RuleId};
+use super::{Code, Context, RuleDef};
 use crate::binary::Object;
-use crate::finding::{Finding, Severity};
+use super::{Finding, Severity};
 
-pub(super) static RULE: RuleId = RuleId { code: "pe-binary", severity: Severity::Error };
+pub(super) static RULE: RuleDef = RuleDef { severity: Severity::Error, second: None, headline: Some("built for Windows") };
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for (entry, object) in ctx.loaded_objects() {
@@ -24,6 +24,6 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
         }
         let what = if pe.dll { "DLL" } else { "executable" };
         let message = format!("Windows PE {what} ({})", pe.machine);
-        out.push(ctx.not_elf_finding(&RULE, &entry.path, message));
+        out.push(ctx.not_elf_finding(Code::PeBinary, &entry.path, message));
     }
 }

@@ -10,19 +10,29 @@
 //! Seen on Lambda: `Runtime.ImportModuleError: Unable to import module 'lambda_function': No
 //! module named 'rpds.rpds'`.
 //!
+//! When a module of the same name that the interpreter does import sits beside the file (the
+//! Linux build beside a stale `-darwin.so` left by `pip install --upgrade`), the file is never
+//! loaded and only `unused-platform-binary` mentions it. When only a pure-Python module of that
+//! name is beside it, the import works with the slower fallback: a warning.
+//!
 //! Fix: install the dependency with the runtime's Python version (`pip install
 //! --python-version 3.12 --only-binary=:all: ...`), or set the function's runtime to the version
 //! the package was built for.
 
 use std::collections::BTreeSet;
 
-use super::{Context, RuleId};
+use super::{Code, Context, Finding, RuleDef, Severity};
 use crate::binary::ElfInfo;
-use crate::finding::{Finding, Severity};
-use crate::package::{Layout, file_name};
-use crate::python::{ExtTag, expected_tag, imports, layer_python_version, module_name, parse_extension_name};
+use crate::loader::Placement;
+use crate::loader::python::{ExtTag, accepts, expected_tag, layer_python_version, module_name, parse_extension_name};
+use crate::package::Layout;
+use crate::paths::file_name;
 
-pub(super) static RULE: RuleId = RuleId { code: "python-abi-mismatch", severity: Severity::Error };
+pub(super) static RULE: RuleDef = RuleDef {
+    severity: Severity::Error,
+    second: Some((Severity::Warning, "when a pure-Python module of the same name is imported instead")),
+    headline: Some("for another Python"),
+};
 
 /// Whether a file is a Python extension module: it exports `PyInit_*`, or its name carries an
 /// interpreter tag.
@@ -30,45 +40,46 @@ fn is_extension(elf: Option<&ElfInfo>, tag: &ExtTag) -> bool {
     !matches!(tag, ExtTag::Plain) || elf.is_some_and(|e| e.python_init.is_some())
 }
 
-/// What Python prints when a file that cannot load would be imported: `No module named ...` when
-/// the target's interpreter skips it by name, else `fallback` (the loader's error).
-pub(crate) fn runtime_error_for(ctx: &Context, path: &str, fallback: &str) -> String {
-    let Some((stem, tag)) = parse_extension_name(file_name(path)) else {
-        return fallback.to_string();
-    };
-    let skipped = match ctx.target.python_version() {
-        Some(version) => !imports(&tag, version, ctx.target.arch),
-        None => {
-            matches!(tag, ExtTag::Pyd(_) | ExtTag::Other(_))
-                || matches!(&tag, ExtTag::CPython { platform, .. } if platform != ctx.target.arch.python_triplet())
-        }
-    };
-    if skipped { format!("No module named '{}'", module_name(path, stem)) } else { fallback.to_string() }
-}
-
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let Some(version) = ctx.target.python_version() else {
         return;
     };
     let arch = ctx.target.arch;
-    for (entry, elf) in ctx.native_elfs() {
-        if elf.is_musl() {
-            continue; // other rules explain why the file cannot load at all
-        }
-        let Some((stem, tag)) = parse_extension_name(file_name(&entry.path)) else {
-            continue;
-        };
-        if !is_extension(Some(elf), &tag) || imports(&tag, version, arch) {
-            continue;
-        }
+    for (entry, object) in ctx.package.objects() {
+        let path = &entry.path;
+        let Some((stem, tag)) = parse_extension_name(file_name(path)) else { continue };
         let rt = ctx.target.short_name();
-        let message = format!(
-            "`{}` extension is not imported by {rt}, which loads `{}`, `abi3` and untagged `.so` only",
-            tag.display(),
-            expected_tag(version, arch)
-        );
-        let seen = format!("No module named '{}'", module_name(&entry.path, stem));
-        out.push(ctx.finding(&RULE, &entry.path, message).runtime_error(seen).fix(ctx.reinstall_hint(&entry.path)));
+        match ctx.placement(path) {
+            Some(Placement::PythonFallback { instead }) => {
+                let message = format!(
+                    "{} `{}` extension is not imported by {rt}; the pure-Python `{instead}` is imported instead (slower)",
+                    object.describe(),
+                    tag.display()
+                );
+                let mut f = ctx.finding(Code::PythonAbiMismatch, path, message);
+                f.severity = Severity::Warning;
+                out.push(f.fix(ctx.reinstall_hint(path)));
+            }
+            None | Some(Placement::MissingVariant { .. }) => {
+                let crate::binary::Object::Elf(elf) = object else { continue };
+                if !ctx.is_native(elf) || elf.is_musl() {
+                    continue; // other rules explain why the file cannot load at all
+                }
+                if !is_extension(Some(elf), &tag) || accepts(file_name(path), version, arch) {
+                    continue;
+                }
+                let message = format!(
+                    "`{}` extension is not imported by {rt}, which loads `{}`, `abi3` and untagged `.so` only",
+                    tag.display(),
+                    expected_tag(version, arch)
+                );
+                let seen = format!("No module named '{}'", module_name(path, stem));
+                out.push(
+                    ctx.finding(Code::PythonAbiMismatch, path, message).runtime_error(seen).fix(ctx.reinstall_hint(path)),
+                );
+            }
+            Some(_) => {} // never loaded: a module the interpreter does import stands in its place
+        }
     }
     if ctx.package.layout == Layout::Layer {
         let dirs: BTreeSet<(String, (u32, u32))> = ctx
@@ -87,7 +98,7 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 "layer directory for Python {a}.{b} is not on `sys.path` of {}; nothing under it is importable",
                 ctx.target.short_name()
             );
-            out.push(ctx.finding(&RULE, &dir, message).runtime_error("No module named ...").fix(format!(
+            out.push(ctx.finding(Code::PythonAbiMismatch, &dir, message).runtime_error("No module named ...").fix(format!(
                 "install the layer's packages under `python/lib/python{}.{}/site-packages` or `python/`",
                 version.0, version.1
             )));

@@ -9,11 +9,11 @@
 //!
 //! Fix: reinstall the package that owns the file; check how the package was copied or zipped.
 
-use super::{Context, RuleId};
+use super::{Code, Context, RuleDef};
 use crate::binary::Object;
-use crate::finding::{Finding, Severity};
+use super::{Finding, Severity};
 
-pub(super) static RULE: RuleId = RuleId { code: "unparseable-binary", severity: Severity::Warning };
+pub(super) static RULE: RuleDef = RuleDef { severity: Severity::Warning, second: None, headline: None };
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for (entry, object) in ctx.loaded_objects() {
@@ -23,7 +23,7 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let message = format!("looks like {claimed} but cannot be parsed: {reason}");
         let seen = if *claimed == "ELF" { "file too short" } else { "invalid ELF header" };
         out.push(
-            ctx.finding(&RULE, &entry.path, message)
+            ctx.finding(Code::UnparseableBinary, &entry.path, message)
                 .runtime_error(seen)
                 .fix("reinstall the package that owns this file"),
         );

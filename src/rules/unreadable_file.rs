@@ -13,18 +13,18 @@
 //!
 //! Fix: `chmod -R o+rX .` before zipping.
 
-use super::{Context, RuleId};
-use crate::finding::{Finding, Severity};
+use super::{Code, Context, RuleDef};
+use super::{Finding, Severity};
 use crate::source::EntryKind;
 
-pub(super) static RULE: RuleId = RuleId { code: "unreadable-file", severity: Severity::Error };
+pub(super) static RULE: RuleDef = RuleDef { severity: Severity::Error, second: None, headline: None };
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    if ctx.package.is_wheel {
+    if ctx.package.kind == crate::package::InputKind::Wheel {
         return;
     }
     // Inside a nested archive, modes are whatever the code that opens it applies.
-    for entry in ctx.package.entries.iter().filter(|e| !e.path.contains("!/")) {
+    for entry in ctx.package.entries.iter().filter(|e| !e.path.is_nested()) {
         let Some(mode) = entry.mode else { continue };
         let (needed, what) = match entry.kind {
             EntryKind::File => (0o004, "file is not world-readable"),
@@ -36,7 +36,7 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
         }
         let message = format!("{what} (mode {mode:04o})");
         out.push(
-            ctx.finding(&RULE, &entry.path, message)
+            ctx.finding(Code::UnreadableFile, &entry.path, message)
                 .runtime_error(format!("[Errno 13] Permission denied: '{}'", ctx.package.runtime_path(&entry.path)))
                 .fix("run `chmod -R o+rX .` before zipping"),
         );

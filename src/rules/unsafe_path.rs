@@ -8,19 +8,19 @@
 //!
 //! Fix: rebuild the zip from inside the package directory so that every name is relative.
 
-use super::{Context, RuleId};
-use crate::finding::{Finding, Severity};
+use super::{Code, Context, RuleDef};
+use super::{Finding, Severity};
 
-pub(super) static RULE: RuleId = RuleId { code: "unsafe-path", severity: Severity::Error };
+pub(super) static RULE: RuleDef = RuleDef { severity: Severity::Error, second: None, headline: None };
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for entry in &ctx.package.entries {
-        let name = entry.path.rsplit("!/").next().unwrap_or(&entry.path);
+        let name = entry.path.inner();
         let Some(why) = crate::source::unsafe_name(name) else {
             continue;
         };
         out.push(
-            ctx.finding(&RULE, &entry.path, format!("entry name has an {why}: it points outside the package"))
+            ctx.finding(Code::UnsafePath, &entry.path, format!("entry name has an {why}: it points outside the package"))
                 .fix("rebuild the zip from inside the package directory"),
         );
     }

@@ -12,14 +12,14 @@
 //! Fix: none needed; to save space, install for the target platform only (`npm install
 //! --os=linux --cpu=x64`) or delete the other platforms' directories.
 
-use super::{Context, RuleId};
-use crate::finding::{Finding, Severity};
-use crate::platform::Placement;
+use super::{Code, Context, RuleDef};
+use super::{Finding, Severity};
+use crate::loader::Placement;
 
-pub(super) static RULE: RuleId = RuleId { code: "unused-platform-binary", severity: Severity::Info };
+pub(super) static RULE: RuleDef = RuleDef { severity: Severity::Info, second: None, headline: None };
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    let mut placed: Vec<(&String, &Placement)> = ctx.placements.iter().collect();
+    let mut placed: Vec<(&String, &Placement)> = ctx.analysis.placements.iter().collect();
     placed.sort_by(|a, b| a.0.cmp(b.0));
     for (path, placement) in placed {
         let message = match placement {
@@ -27,7 +27,7 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 format!("{layout}: never loaded on {}; the runtime uses `{selected}`", ctx.target.label())
             }
             Placement::NeverLoaded { why } => format!("never loaded on Linux: {why}"),
-            Placement::MissingVariant { .. } => continue,
+            Placement::MissingVariant { .. } | Placement::PythonFallback { .. } => continue,
         };
         let description = ctx.package.get(path).and_then(|e| match &e.content {
             crate::source::Content::Object(o) => Some(o.describe()),
@@ -37,6 +37,6 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
             Some(d) => format!("{d}; {message}"),
             None => message,
         };
-        out.push(ctx.finding(&RULE, path, message));
+        out.push(ctx.finding(Code::UnusedPlatformBinary, path, message));
     }
 }

@@ -11,8 +11,10 @@ use rayon::prelude::*;
 use walkdir::WalkDir;
 
 use super::inspect::{Limits, inspect};
+use super::zip::expand;
 use super::{Content, Contents, Entry, EntryKind};
 use crate::error::Error;
+use crate::paths::EntryPath;
 
 pub(super) fn read(root: &Path, limits: &Limits) -> Result<Contents, Error> {
     let mut listed = Vec::new();
@@ -30,7 +32,7 @@ pub(super) fn read(root: &Path, limits: &Limits) -> Result<Contents, Error> {
                 let p = e.path().unwrap_or(root);
                 let rel = p.strip_prefix(root).unwrap_or(p).to_string_lossy().replace(std::path::MAIN_SEPARATOR, "/");
                 let cause = e.io_error().map_or_else(|| e.to_string(), |io| io.to_string());
-                unreadable_dirs.push(unreadable(rel, format!("cannot list the directory: {cause}")));
+                unreadable_dirs.push(unreadable(EntryPath::top(rel), format!("cannot list the directory: {cause}")));
             }
         }
     }
@@ -38,7 +40,7 @@ pub(super) fn read(root: &Path, limits: &Limits) -> Result<Contents, Error> {
         .par_iter()
         .flat_map_iter(|item| {
             let rel = item.path().strip_prefix(root).unwrap_or(item.path());
-            let path = rel.to_string_lossy().replace(std::path::MAIN_SEPARATOR, "/");
+            let path = EntryPath::top(rel.to_string_lossy().replace(std::path::MAIN_SEPARATOR, "/"));
             read_item(item, path, limits)
         })
         .collect();
@@ -46,7 +48,7 @@ pub(super) fn read(root: &Path, limits: &Limits) -> Result<Contents, Error> {
     Ok(Contents { entries, zipped_size: None })
 }
 
-fn read_item(item: &walkdir::DirEntry, path: String, limits: &Limits) -> Vec<Entry> {
+fn read_item(item: &walkdir::DirEntry, path: EntryPath, limits: &Limits) -> Vec<Entry> {
     let meta = match item.metadata() {
         Ok(m) => m,
         Err(e) => return vec![unreadable(path, e.to_string())],
@@ -65,7 +67,7 @@ fn read_item(item: &walkdir::DirEntry, path: String, limits: &Limits) -> Vec<Ent
     }
     let size = meta.len();
     let (content, nested) = match File::open(item.path()) {
-        Ok(mut f) => inspect(&mut f, &path, size, limits, 0),
+        Ok(mut f) => expand(inspect(&mut f, &path, size, limits, 0), &path, limits, 0),
         Err(e) => (Content::Unreadable(e.to_string()), Vec::new()),
     };
     let mut out = vec![Entry { path, kind: EntryKind::File, mode, size, content }];
@@ -73,6 +75,6 @@ fn read_item(item: &walkdir::DirEntry, path: String, limits: &Limits) -> Vec<Ent
     out
 }
 
-fn unreadable(path: String, why: String) -> Entry {
+fn unreadable(path: EntryPath, why: String) -> Entry {
     Entry { path, kind: EntryKind::File, mode: None, size: 0, content: Content::Unreadable(why) }
 }

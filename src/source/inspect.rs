@@ -2,8 +2,8 @@
 
 use std::io::{self, Read};
 
+use super::Content;
 use super::entry_read::EntryRead;
-use super::{Content, Entry};
 use crate::binary::{self, MAX_OBJECT_BYTES, SNIFF_LEN, Sniffed};
 
 /// Bounds that keep hostile packages from exhausting memory or time.
@@ -84,18 +84,18 @@ fn read_rest(reader: &mut dyn EntryRead, head: &[u8], size_hint: u64, max: u64) 
     Ok((bytes.len() as u64 <= max).then_some(bytes))
 }
 
-/// Reads one regular file: sniffs, and reads further only what needs it. Nested archives found
-/// inside are returned as entries to append (already prefixed with `path!/`).
-pub(crate) fn inspect(
-    reader: &mut dyn EntryRead,
-    path: &str,
-    size: u64,
-    limits: &Limits,
-    depth: u32,
-) -> (Content, Vec<Entry>) {
+/// What reading one file found: its content, or the bytes of an archive nested in the package,
+/// which the zip reader scans in turn.
+pub(crate) enum Inspected {
+    Content(Content),
+    Archive(Vec<u8>),
+}
+
+/// Reads one regular file: sniffs, and reads further only what needs it.
+pub(crate) fn inspect(reader: &mut dyn EntryRead, path: &str, size: u64, limits: &Limits, depth: u32) -> Inspected {
     match inspect_inner(reader, path, size, limits, depth) {
         Ok(found) => found,
-        Err(e) => (Content::Unreadable(e.to_string()), Vec::new()),
+        Err(e) => Inspected::Content(Content::Unreadable(e.to_string())),
     }
 }
 
@@ -105,32 +105,33 @@ fn inspect_inner(
     size: u64,
     limits: &Limits,
     depth: u32,
-) -> io::Result<(Content, Vec<Entry>)> {
+) -> io::Result<Inspected> {
+    let done = |c: Content| Ok(Inspected::Content(c));
     let mut head = [0u8; SNIFF_LEN];
     let n = read_head(reader, &mut head)?;
     let head = &head[..n];
     let sniffed = binary::sniff(head);
     match sniffed {
-        Some(Sniffed::StaticArchive) => Ok((Content::StaticArchive, Vec::new())),
+        Some(Sniffed::StaticArchive) => done(Content::StaticArchive),
         Some(Sniffed::Zip) if is_archive_name(path) => {
             if depth >= limits.max_depth {
                 let why = format!("nested deeper than {} archives", limits.max_depth);
-                return Ok((Content::ArchiveRefused(why), Vec::new()));
+                return done(Content::ArchiveRefused(why));
             }
             if size > limits.max_nested_bytes {
                 let why =
                     format!("{size} bytes is over the {} byte limit for nested archives", limits.max_nested_bytes);
-                return Ok((Content::ArchiveRefused(why), Vec::new()));
+                return done(Content::ArchiveRefused(why));
             }
             let Some(bytes) = read_rest(reader, head, size, limits.max_nested_bytes)? else {
-                return Ok((Content::ArchiveRefused("larger than its header says".into()), Vec::new()));
+                return done(Content::ArchiveRefused("larger than its header says".into()));
             };
-            Ok(super::zip::read_nested(bytes, path, limits, depth + 1))
+            Ok(Inspected::Archive(bytes))
         }
         Some(kind) if kind.is_object() => {
             if size > limits.max_object_bytes {
                 let reason = format!("{size} bytes is over the {} byte limit", limits.max_object_bytes);
-                return Ok((Content::Object(unparseable(kind, reason)), Vec::new()));
+                return done(Content::Object(unparseable(kind, reason)));
             }
             // The thread's buffer is reused: fresh pages for every binary cost page faults.
             let mut bytes = SCRATCH.with(|s| s.take());
@@ -153,15 +154,15 @@ fn inspect_inner(
             if bytes.capacity() <= MAX_SCRATCH {
                 SCRATCH.with(|s| s.replace(bytes));
             }
-            Ok((content?, Vec::new()))
+            done(content?)
         }
         _ if wants_text(path) && size <= limits.max_text_bytes => {
             let Some(bytes) = read_rest(reader, head, size, limits.max_text_bytes)? else {
-                return Ok((Content::Other, Vec::new()));
+                return done(Content::Other);
             };
-            Ok((text(bytes), Vec::new()))
+            done(text(bytes))
         }
-        _ => Ok((Content::Other, Vec::new())),
+        _ => done(Content::Other),
     }
 }
 

@@ -5,6 +5,7 @@
 //! the rules need), a package-metadata file that attribution reads (kept as text), a nested
 //! archive (scanned in turn), or anything else (never read further).
 
+mod central;
 mod dir;
 mod entry_read;
 mod inspect;
@@ -16,6 +17,7 @@ use serde::Serialize;
 
 use crate::binary::Object;
 use crate::error::Error;
+use crate::paths::EntryPath;
 
 pub use inspect::Limits;
 
@@ -23,7 +25,7 @@ pub use inspect::Limits;
 #[derive(Debug, Clone)]
 pub struct Entry {
     /// Relative to the package root, `/`-separated; inside a nested archive `OUTER!/INNER`.
-    pub path: String,
+    pub path: EntryPath,
     pub kind: EntryKind,
     /// Unix permission bits (`0o755`); `None` when the zip entry carries no Unix attributes
     /// (zips written on Windows).

@@ -14,10 +14,12 @@ use rayon::prelude::*;
 use zip::result::ZipError;
 use zip::{CompressionMethod, System, ZipArchive};
 
+use super::central;
 use super::entry_read::{Inflater, ZipEntryReader};
-use super::inspect::{Limits, inspect};
+use super::inspect::{Inspected, Limits, inspect};
 use super::{Content, Contents, Entry, EntryKind};
 use crate::error::Error;
+use crate::paths::EntryPath;
 
 /// A `Read + Seek` over a shared file handle that keeps its own position and a small read-ahead
 /// buffer: clones are independent, and the many small reads of zip headers cost one positioned
@@ -82,20 +84,33 @@ pub(super) fn read_file(path: &Path, limits: &Limits) -> Result<Contents, Error>
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
     let reader = SharedFile::new(file, len);
-    let archive = ZipArchive::new(reader).map_err(|e| Error::not_a_zip(path, &e))?;
-    let entries: Vec<Entry> = (0..archive.len())
+    let archive = ZipArchive::new(reader.clone()).map_err(|e| Error::not_a_zip(path, &e))?;
+    let mut entries: Vec<Entry> = (0..archive.len())
         .into_par_iter()
         .map_init(
             || (archive.clone(), Inflater::new()),
-            |(archive, inflater), i| read_entry(archive, inflater, i, "", limits, 0),
+            |(archive, inflater), i| read_entry(archive, inflater, i, None, limits, 0),
         )
         .flatten_iter()
         .collect();
+    if archive.has_duplicate_names() {
+        let (copies, repeated) = duplicate_copies(&mut reader.clone(), &archive, None, limits, 0);
+        add_duplicates(&mut entries, copies, &repeated, None);
+    }
     Ok(Contents { entries, zipped_size: Some(len) })
 }
 
+/// The content of a file that may be an archive nested in the package: an archive is scanned
+/// here, its entries following the file itself in the returned list.
+pub(super) fn expand(inspected: Inspected, path: &EntryPath, limits: &Limits, depth: u32) -> (Content, Vec<Entry>) {
+    match inspected {
+        Inspected::Content(content) => (content, Vec::new()),
+        Inspected::Archive(bytes) => read_nested(bytes, path, limits, depth + 1),
+    }
+}
+
 /// Scans a nested archive held in memory; its entries are named `outer!/inner`.
-pub(super) fn read_nested(bytes: Vec<u8>, outer: &str, limits: &Limits, depth: u32) -> (Content, Vec<Entry>) {
+fn read_nested(bytes: Vec<u8>, outer: &EntryPath, limits: &Limits, depth: u32) -> (Content, Vec<Entry>) {
     let compressed = bytes.len() as u64;
     let mut archive = match ZipArchive::new(Cursor::new(bytes)) {
         Ok(a) => a,
@@ -116,13 +131,29 @@ pub(super) fn read_nested(bytes: Vec<u8>, outer: &str, limits: &Limits, depth: u
         let why = format!("declares {declared} bytes from {compressed} compressed: refused as a zip bomb");
         return (Content::ArchiveRefused(why), Vec::new());
     }
-    let prefix = format!("{outer}!/");
     let mut entries = Vec::new();
     let mut inflater = Inflater::new();
     for i in 0..archive.len() {
-        entries.extend(read_entry(&mut archive, &mut inflater, i, &prefix, limits, depth));
+        entries.extend(read_entry(&mut archive, &mut inflater, i, Some(outer), limits, depth));
+    }
+    if archive.has_duplicate_names() {
+        let mut reader = Cursor::new(archive.clone().into_inner().into_inner());
+        let (copies, repeated) = duplicate_copies(&mut reader, &archive, Some(outer), limits, depth);
+        add_duplicates(&mut entries, copies, &repeated, Some(outer));
     }
     (Content::Archive { entries: entries.len() }, entries)
+}
+
+/// What the central directory says about an entry, before its data is read.
+struct EntryMeta {
+    path: EntryPath,
+    mode: Option<u32>,
+    size: u64,
+    crc: u32,
+    method: CompressionMethod,
+    encrypted: bool,
+    is_dir: bool,
+    is_symlink: bool,
 }
 
 /// Reads entry `i`, returning it followed by the entries of any archive nested in it.
@@ -130,7 +161,7 @@ fn read_entry<R: Read + Seek>(
     archive: &mut ZipArchive<R>,
     inflater: &mut Inflater,
     i: usize,
-    prefix: &str,
+    archive_path: Option<&EntryPath>,
     limits: &Limits,
     depth: u32,
 ) -> Vec<Entry> {
@@ -139,7 +170,7 @@ fn read_entry<R: Read + Seek>(
         Some(Ok(n)) => n.into_owned(),
         _ => format!("entry #{i}"),
     };
-    let path = format!("{prefix}{}", name.trim_end_matches('/'));
+    let path = entry_path(archive_path, &name);
     let mut file = match archive.by_index_raw(i) {
         Ok(f) => f,
         Err(e) => {
@@ -150,13 +181,33 @@ fn read_entry<R: Read + Seek>(
     };
     // Only Unix-made entries record permissions; the crate would invent some from DOS attributes.
     let records_mode = file.system() == System::Unix && file.external_attributes() >> 16 != 0;
-    let mode = file.unix_mode().filter(|_| records_mode).map(|m| m & 0o7777);
-    let size = file.size();
-    let is_symlink = file.is_symlink();
-    if file.is_dir() {
+    let meta = EntryMeta {
+        path,
+        mode: file.unix_mode().filter(|_| records_mode).map(|m| m & 0o7777),
+        size: file.size(),
+        crc: file.crc32(),
+        method: file.compression(),
+        encrypted: file.encrypted(),
+        is_dir: file.is_dir(),
+        is_symlink: file.is_symlink(),
+    };
+    read_body(&mut file, meta, inflater, limits, depth)
+}
+
+fn entry_path(archive_path: Option<&EntryPath>, name: &str) -> EntryPath {
+    let name = name.trim_end_matches('/');
+    match archive_path {
+        Some(outer) => EntryPath::nested(outer, name),
+        None => EntryPath::top(name),
+    }
+}
+
+/// Reads an entry's data (`raw`, its compressed bytes) into its content.
+fn read_body(raw: &mut dyn Read, meta: EntryMeta, inflater: &mut Inflater, limits: &Limits, depth: u32) -> Vec<Entry> {
+    let EntryMeta { path, mode, size, crc, method, encrypted, is_dir, is_symlink } = meta;
+    if is_dir {
         return vec![Entry { path, kind: EntryKind::Dir, mode, size: 0, content: Content::Other }];
     }
-    let (method, crc) = (file.compression(), file.crc32());
     let deflated = match method {
         CompressionMethod::Stored => None,
         CompressionMethod::Deflated => Some(inflater),
@@ -165,8 +216,7 @@ fn read_entry<R: Read + Seek>(
             return vec![Entry { path, kind: EntryKind::File, mode, size, content }];
         }
     };
-    let encrypted = file.encrypted();
-    let mut reader = ZipEntryReader::new(&mut file, deflated, size, crc);
+    let mut reader = ZipEntryReader::new(raw, deflated, size, crc);
     if is_symlink {
         let mut target = String::new();
         let read = (&mut reader).take(4096).read_to_string(&mut target);
@@ -179,11 +229,93 @@ fn read_entry<R: Read + Seek>(
     let (content, nested) = if encrypted {
         (Content::Unreadable("encrypted entry".into()), Vec::new())
     } else {
-        inspect(&mut reader, &path, size, limits, depth)
+        expand(inspect(&mut reader, &path, size, limits, depth), &path, limits, depth)
     };
     let mut out = vec![Entry { path, kind: EntryKind::File, mode, size, content }];
     out.extend(nested);
     out
+}
+
+/// Most central-directory records read directly (a zip64 archive may declare billions).
+const MAX_RECORDS: usize = 1 << 20;
+
+/// Marks the entries the zip crate kept for each repeated name as the last of their copies, and
+/// appends the other copies.
+fn add_duplicates(
+    entries: &mut Vec<Entry>,
+    copies: Vec<Entry>,
+    repeated: &[(String, usize)],
+    archive_path: Option<&EntryPath>,
+) {
+    if repeated.is_empty() {
+        return;
+    }
+    let counts: std::collections::HashMap<EntryPath, usize> =
+        repeated.iter().map(|(name, n)| (entry_path(archive_path, name), *n)).collect();
+    for e in entries.iter_mut() {
+        if let Some(&n) = counts.get(&e.path) {
+            e.path = std::mem::take(&mut e.path).copy(n, n);
+        }
+    }
+    entries.extend(copies);
+}
+
+/// For a zip that holds several entries under one name: every copy but the last (the one the zip
+/// crate keeps), read from the central directory directly, and the names with their counts.
+fn duplicate_copies<R: Read + Seek>(
+    reader: &mut R,
+    archive: &ZipArchive<impl Read + Seek>,
+    archive_path: Option<&EntryPath>,
+    limits: &Limits,
+    depth: u32,
+) -> (Vec<Entry>, Vec<(String, usize)>) {
+    let records = match central::records(reader, archive.central_directory_start(), archive.offset(), MAX_RECORDS) {
+        Ok(r) => r,
+        Err(_) => return (Vec::new(), Vec::new()),
+    };
+    let mut count: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for r in &records {
+        *count.entry(r.name()).or_default() += 1;
+    }
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut inflater = Inflater::new();
+    let mut entries = Vec::new();
+    for r in &records {
+        let name = r.name();
+        let n = count[&name];
+        let k = seen.entry(name.clone()).or_default();
+        *k += 1;
+        if n < 2 || *k == n {
+            continue;
+        }
+        let path = entry_path(archive_path, &name).copy(*k, n);
+        let mode = (r.made_by_unix && r.external >> 16 != 0).then_some((r.external >> 16) & 0o7777);
+        let meta = EntryMeta {
+            path,
+            mode,
+            size: r.size,
+            crc: r.crc,
+            method: compression_method(r.method),
+            encrypted: r.flags & 1 != 0,
+            is_dir: name.ends_with('/'),
+            is_symlink: mode.is_some_and(|m| (r.external >> 16) & 0o170000 == 0o120000 && m != 0),
+        };
+        let start = match central::data_start(reader, r) {
+            Ok(s) => s,
+            Err(e) => {
+                let content = Content::Unreadable(e.to_string());
+                entries.push(Entry { path: meta.path, kind: EntryKind::File, mode, size: r.size, content });
+                continue;
+            }
+        };
+        if reader.seek(std::io::SeekFrom::Start(start)).is_err() {
+            continue;
+        }
+        let mut raw = (&mut *reader).take(r.compressed);
+        entries.extend(read_body(&mut raw, meta, &mut inflater, limits, depth));
+    }
+    let repeated = count.into_iter().filter(|(_, n)| *n > 1).collect();
+    (entries, repeated)
 }
 
 fn zip_error(e: &ZipError) -> String {
@@ -202,5 +334,15 @@ impl Error {
             detail
         };
         Error::Input { path: path.to_path_buf(), cause: format!("not a readable zip archive: {why}") }
+    }
+}
+
+/// The method a central-directory record names (the zip crate reads only the two elfcheck inflates).
+fn compression_method(method: u16) -> CompressionMethod {
+    match method {
+        0 => CompressionMethod::Stored,
+        8 => CompressionMethod::Deflated,
+        #[allow(deprecated)]
+        other => CompressionMethod::Unsupported(other),
     }
 }

@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use elfcheck::target::resolve::Requested;
 use elfcheck::{Arch, Finding, Options, Severity};
 use zip::write::SimpleFileOptions;
 
@@ -121,13 +122,14 @@ impl Pkg {
 }
 
 pub fn check_path(path: &Path, runtime: Option<&str>, arch: Arch) -> Vec<Finding> {
-    let options = Options { runtime: runtime.map(str::to_string), arch: Some(arch), ..Options::default() };
-    elfcheck::scan(&[path.to_path_buf()], &options).expect("scan succeeds").findings
+    let target = Requested { runtime: runtime.map(str::to_string), arch: Some(arch), from_templates: false };
+    let options = Options { target, ..Options::default() };
+    elfcheck::check(&[path.to_path_buf()], &options).expect("check succeeds").findings
 }
 
 /// `(code, path)` of every finding at `severity`.
 pub fn at(findings: &[Finding], severity: Severity) -> Vec<(&'static str, String)> {
-    findings.iter().filter(|f| f.severity == severity).map(|f| (f.code, f.path.clone())).collect()
+    findings.iter().filter(|f| f.severity == severity).map(|f| (f.code.as_str(), f.path.clone())).collect()
 }
 
 pub fn errors(findings: &[Finding]) -> Vec<(&'static str, String)> {
@@ -135,9 +137,9 @@ pub fn errors(findings: &[Finding]) -> Vec<(&'static str, String)> {
 }
 
 pub fn codes(findings: &[Finding]) -> Vec<&'static str> {
-    findings.iter().map(|f| f.code).collect()
+    findings.iter().map(|f| f.code.as_str()).collect()
 }
 
 pub fn find<'a>(findings: &'a [Finding], code: &str) -> &'a Finding {
-    findings.iter().find(|f| f.code == code).unwrap_or_else(|| panic!("no {code} finding in {findings:#?}"))
+    findings.iter().find(|f| f.code.as_str() == code).unwrap_or_else(|| panic!("no {code} finding in {findings:#?}"))
 }

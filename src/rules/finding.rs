@@ -5,6 +5,8 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
+use super::Code;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -38,7 +40,7 @@ impl FromStr for Severity {
 /// One problem with one path of a package.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    pub code: &'static str,
+    pub code: Code,
     pub severity: Severity,
     /// The input (zip or directory) as given on the command line.
     pub input: String,
@@ -58,7 +60,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(code: &'static str, severity: Severity, path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(code: Code, severity: Severity, path: impl Into<String>, message: impl Into<String>) -> Self {
         Finding {
             code,
             severity,
@@ -83,6 +85,6 @@ impl Finding {
 
     /// The order of every report: by input, path, then code.
     pub fn sort_key(&self) -> (&str, &str, &str) {
-        (&self.input, &self.path, self.code)
+        (&self.input, &self.path, self.code.as_str())
     }
 }

@@ -1,7 +1,11 @@
 //! What the package will run on: the Lambda runtime and CPU.
 //!
 //! Every fact comes from `data/runtimes.toml`, which names its sources; nothing about a runtime
-//! is written in code.
+//! is written in code. [`resolve`] decides the target of one input; [`infer`] reads hints from
+//! the package when the user did not say.
+
+pub mod infer;
+pub mod resolve;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -48,10 +52,7 @@ impl Arch {
 
     /// The GNU triplet of CPython extension suffixes on glibc Linux.
     pub fn python_triplet(self) -> &'static str {
-        match self {
-            Arch::X86_64 => "x86_64-linux-gnu",
-            Arch::Arm64 => "aarch64-linux-gnu",
-        }
+        table().python.triplets.get(self.lambda_name()).map_or("", String::as_str)
     }
 
     pub fn docker_platform(self) -> &'static str {
@@ -91,6 +92,36 @@ pub enum Family {
     Provided,
 }
 
+/// Where a library set is delivered: in the managed (zip) runtime, or only in the container images.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Delivery {
+    Zip,
+    Container,
+}
+
+/// Sonames a runtime directory holds, with the newest symbol version of each namespace they
+/// define where that is known, and where the facts come from.
+#[derive(Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub struct LibrarySet {
+    pub dir: String,
+    pub delivery: Delivery,
+    pub source: String,
+    pub sonames: Vec<String>,
+    /// Newest version per namespace (`GLIBC` -> 2.26) the set's libraries define today.
+    #[serde(default)]
+    pub versions: BTreeMap<String, Version>,
+    /// The same when the OS release's runtimes launched, where that is older than `versions`.
+    #[serde(default)]
+    pub versions_at_release: BTreeMap<String, Version>,
+}
+
+impl LibrarySet {
+    pub fn holds(&self, soname: &str) -> bool {
+        self.sonames.iter().any(|s| s == soname)
+    }
+}
+
 #[derive(Debug, Deserialize)]
 pub struct Runtime {
     pub id: String,
@@ -98,14 +129,36 @@ pub struct Runtime {
     pub family: Family,
     pub version: Option<String>,
     pub node_abi: Option<u32>,
+    /// What the runtime's own directory (`/var/lang/lib`) adds.
+    #[serde(default)]
+    pub library_set: Vec<LibrarySet>,
+}
+
+/// Facts about a CPU that hold for every OS release.
+#[derive(Debug, Deserialize)]
+pub struct CpuFacts {
+    /// PT_INTERP of glibc executables.
+    pub interpreter: String,
+    /// The dynamic loader's soname, which binaries may name in DT_NEEDED.
+    pub loader: String,
+    /// The soname of musl's libc, which musl binaries need.
+    pub musl_libc: String,
+    /// What `$LIB` and `$PLATFORM` expand to in search paths.
+    pub lib: String,
+    pub platform: String,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct CpuProfile {
-    /// The dynamic loader's soname, which binaries may name in DT_NEEDED.
-    pub loader: String,
-    /// Newest symbol version per namespace (GLIBC, GLIBCXX, CXXABI, GCC) the image provides.
-    pub versions: BTreeMap<String, Version>,
+pub struct CpuTable {
+    pub x86_64: CpuFacts,
+    pub arm64: CpuFacts,
+}
+
+/// What one OS release adds on one CPU.
+#[derive(Debug, Deserialize)]
+pub struct OsCpu {
+    /// Sonames in the base directory on this CPU only (the loader, libmvec).
+    pub libraries: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -113,35 +166,73 @@ pub struct OsProfile {
     pub name: String,
     pub glibc: Version,
     pub source: String,
-    /// Sonames the image's own library directories provide to the loader.
-    pub libraries: Vec<String>,
-    pub x86_64: CpuProfile,
-    pub arm64: CpuProfile,
+    pub library_set: Vec<LibrarySet>,
+    pub x86_64: OsCpu,
+    pub arm64: OsCpu,
 }
 
 impl OsProfile {
-    pub fn cpu(&self, arch: Arch) -> &CpuProfile {
+    pub fn cpu(&self, arch: Arch) -> &OsCpu {
         match arch {
             Arch::X86_64 => &self.x86_64,
             Arch::Arm64 => &self.arm64,
         }
     }
+
+    /// The base library set of the managed runtime (where glibc lives).
+    pub fn base(&self) -> &LibrarySet {
+        self.library_set.iter().find(|s| s.delivery == Delivery::Zip).unwrap_or(&self.library_set[0])
+    }
+}
+
+/// Facts every runtime shares.
+#[derive(Debug, Deserialize)]
+pub struct LambdaFacts {
+    pub function_root: String,
+    pub layer_root: String,
+    pub working_directory: String,
+    pub ld_library_path: Vec<String>,
+    pub system_dirs: Vec<String>,
+    pub max_zipped_bytes: u64,
+    pub max_unzipped_bytes: u64,
+    pub max_layers: usize,
+    pub oldest_os: String,
+    pub layer_directories: Vec<String>,
+    pub layer_markers: Vec<String>,
+    pub shells: Vec<String>,
+    pub build_image: String,
+    pub manylinux_floor: Version,
+    pub glibc_abi_dt_relr: Version,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PythonFacts {
+    pub extension_suffixes: Vec<String>,
+    pub triplets: BTreeMap<String, String>,
+    pub function_path: Vec<String>,
+    pub layer_path: Vec<String>,
+    pub preloaded: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NodeFacts {
+    pub layer_path: Vec<String>,
+    pub preloaded: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct RuntimeTable {
-    pub ld_library_path: Vec<String>,
-    pub function_root: String,
-    pub layer_root: String,
-    pub max_zipped_bytes: u64,
-    pub max_unzipped_bytes: u64,
-    pub max_layers: usize,
+    pub lambda: LambdaFacts,
+    pub cpu: CpuTable,
     pub os: BTreeMap<String, OsProfile>,
+    pub python: PythonFacts,
+    pub node: NodeFacts,
     pub runtime: Vec<Runtime>,
 }
 
 static TABLE: LazyLock<RuntimeTable> = LazyLock::new(|| {
-    toml::from_str(include_str!("../data/runtimes.toml")).expect("data/runtimes.toml is valid (checked by a unit test)")
+    toml::from_str(include_str!("../../data/runtimes.toml"))
+        .expect("data/runtimes.toml is valid (checked by a unit test)")
 });
 
 /// The built-in runtime table.
@@ -158,9 +249,11 @@ impl RuntimeTable {
         self.runtime.iter().map(|r| r.id.as_str()).collect()
     }
 
-    /// The oldest OS still supported, used when nothing tells which one the package targets.
-    pub fn oldest_os(&self) -> &str {
-        "al2"
+    pub fn cpu(&self, arch: Arch) -> &CpuFacts {
+        match arch {
+            Arch::X86_64 => &self.cpu.x86_64,
+            Arch::Arm64 => &self.cpu.arm64,
+        }
     }
 }
 
@@ -186,7 +279,7 @@ impl Target {
                     })?;
                 Ok(Target { runtime: Some(runtime), os_id, arch })
             }
-            None => Ok(Target::os_only(t.oldest_os(), arch)),
+            None => Ok(Target::os_only(&t.lambda.oldest_os, arch)),
         }
     }
 
@@ -200,8 +293,31 @@ impl Target {
         &table().os[self.os_id]
     }
 
-    pub fn cpu(&self) -> &'static CpuProfile {
-        self.os().cpu(self.arch)
+    pub fn cpu(&self) -> &'static CpuFacts {
+        table().cpu(self.arch)
+    }
+
+    /// The runtime library that the loader finds as `soname` in `dir`, if the runtime has one
+    /// there; container-only libraries only when `container` says so.
+    pub fn library_in(&self, dir: &str, soname: &str, delivery: Delivery) -> Option<&'static LibrarySet> {
+        self.library_sets().find(|set| set.dir == dir && set.delivery == delivery && set.holds(soname)).or_else(|| {
+            let base = self.os().base();
+            (delivery == Delivery::Zip
+                && dir == base.dir
+                && self.os().cpu(self.arch).libraries.iter().any(|l| l == soname))
+            .then_some(base)
+        })
+    }
+
+    /// Every library set of the target: the runtime's own directory first, then the OS's. With no
+    /// runtime known, every runtime of the OS contributes its own (a need that some runtime of the
+    /// OS meets is not judged missing).
+    pub fn library_sets(&self) -> impl Iterator<Item = &'static LibrarySet> + '_ {
+        let own: Vec<&'static LibrarySet> = match self.runtime {
+            Some(r) => r.library_set.iter().collect(),
+            None => table().runtime.iter().filter(|r| r.os == self.os_id).flat_map(|r| &r.library_set).collect(),
+        };
+        own.into_iter().chain(self.os().library_set.iter())
     }
 
     pub fn family(&self) -> Option<Family> {
@@ -255,6 +371,18 @@ mod tests {
         }
         assert_eq!(t.os["al2"].glibc.to_string(), "2.26");
         assert_eq!(t.os["al2023"].glibc.to_string(), "2.34");
+        for os in t.os.values() {
+            assert!(os.base().holds("libc.so.6") && os.base().versions.contains_key("GLIBC"), "{}", os.name);
+            for set in &os.library_set {
+                assert!(!set.source.is_empty() && !set.sonames.is_empty(), "{} {}", os.name, set.dir);
+            }
+        }
+        for r in &t.runtime {
+            for set in &r.library_set {
+                assert!(!set.source.is_empty(), "{} {} has no source", r.id, set.dir);
+                assert!(t.lambda.ld_library_path.contains(&set.dir), "{}: {} is not searched", r.id, set.dir);
+            }
+        }
     }
 
     #[test]

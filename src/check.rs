@@ -1,0 +1,141 @@
+//! Checking: read each input, resolve its target, run every rule, apply the user's policy, and
+//! summarize per package. The one verb of the library is `check`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::config::Policy;
+use crate::error::Error;
+use crate::package::{InputKind, Layout, Package};
+use crate::report::model::{InputReport, PackageSummary, Report, TargetSummary};
+use crate::rules::{Finding, Severity};
+use crate::source::Limits;
+use crate::target::Target;
+use crate::target::resolve::{Assumption, Requested};
+
+/// What to check against.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The runtime and architecture asked for, and whether templates may say the rest.
+    pub target: Requested,
+    pub limits: Limits,
+    /// Severity overrides and ignores from `elfcheck.toml`.
+    pub policy: Policy,
+    /// Layers attached to the function: their `lib/` and other directories are under `/opt` for
+    /// the loader, and their size counts against the function's limit.
+    pub layers: Vec<PathBuf>,
+}
+
+/// One input read and checked: the package, the target it was judged against, what was found.
+pub struct Checked {
+    pub package: Package,
+    pub target: Target,
+    pub summary: InputReport,
+    pub findings: Vec<Finding>,
+}
+
+/// Checks every input against its target and returns one report.
+pub fn check(inputs: &[PathBuf], options: &Options) -> Result<Report, Error> {
+    let mut report = Report { inputs: Vec::new(), findings: Vec::new() };
+    for input in inputs {
+        let checked = check_input(input, &input.display().to_string(), options)?;
+        report.inputs.push(checked.summary);
+        report.findings.extend(checked.findings);
+    }
+    report.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    Ok(report)
+}
+
+/// What an input is, by its name and type.
+pub fn input_kind(path: &Path) -> InputKind {
+    if path.is_dir() {
+        InputKind::Directory
+    } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("whl")) {
+        InputKind::Wheel
+    } else {
+        InputKind::Zip
+    }
+}
+
+/// Reads and checks one input; `label` names it in findings (the path as the user wrote it).
+pub fn check_input(input: &Path, label: &str, options: &Options) -> Result<Checked, Error> {
+    let contents = crate::source::read(input, &options.limits)?;
+    let mut layers = Vec::new();
+    for layer in &options.layers {
+        layers.push(Package::layer(crate::source::read(layer, &options.limits)?, input_kind(layer)));
+    }
+    let package = Package::build(contents, input_kind(input), layers);
+    let (target, assumed) = crate::target::resolve::resolve(input, &package, &options.target)?;
+    let mut findings = check_package(&package, &target, label);
+    let ignored = options.policy.apply(&mut findings);
+    let summary = InputReport {
+        input: label.to_string(),
+        layout: package.layout,
+        target: TargetSummary {
+            runtime: target.runtime.map(|r| r.id.clone()),
+            os: target.os().name.clone(),
+            arch: target.arch,
+            glibc: target.os().glibc.to_string(),
+            assumed,
+        },
+        entries: package.entries.len(),
+        binaries: package.objects().count(),
+        ignored,
+        packages: package_summaries(&package, &target, &findings),
+    };
+    Ok(Checked { package, target, summary, findings })
+}
+
+/// Runs every rule over a package already read.
+pub fn check_package(pkg: &Package, target: &Target, input: &str) -> Vec<Finding> {
+    let mut findings = crate::rules::run(pkg, target);
+    for f in &mut findings {
+        f.input = input.to_string();
+    }
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    findings
+}
+
+/// Whether an assumption left the language ABI unjudged (the version came from the package).
+pub fn abi_unjudged(assumed: &[Assumption]) -> bool {
+    assumed.iter().any(|a| matches!(a, Assumption::InferredRuntime { .. }))
+}
+
+fn package_summaries(pkg: &Package, target: &Target, findings: &[Finding]) -> Vec<PackageSummary> {
+    // Binaries per distribution, in one pass over the objects.
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for (e, _) in pkg.objects() {
+        if let Some(d) = pkg.owner_of(&e.path) {
+            *counts.entry(d.root.clone()).or_default() += 1;
+        }
+    }
+    let mut out: Vec<PackageSummary> = Vec::new();
+    for dist in &pkg.distributions {
+        let label = dist.label();
+        let binaries = counts.get(&dist.root).copied().unwrap_or(0);
+        if binaries == 0 {
+            continue;
+        }
+        let errors =
+            findings.iter().filter(|f| f.severity == Severity::Error && f.package.as_deref() == Some(&label)).count();
+        out.push(PackageSummary {
+            name: dist.name.clone(),
+            version: dist.version.clone(),
+            ecosystem: dist.ecosystem,
+            wheel_platform: dist.wheel_platform().map(str::to_string),
+            binaries,
+            errors,
+            fix: (errors > 0).then(|| crate::hint::reinstall(dist, target)),
+        });
+    }
+    out.sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
+    out
+}
+
+/// `function` or `layer`, as reports name a layout.
+pub fn layout_name(layout: Layout) -> &'static str {
+    match layout {
+        Layout::Function => "function",
+        Layout::Layer => "layer",
+    }
+}
