@@ -150,7 +150,19 @@ fn sam_template_with_intrinsic_tags_sets_the_target() {
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let target = &doc["inputs"][0]["target"];
     assert_eq!((target["runtime"].as_str(), target["arch"].as_str()), (Some("python3.12"), Some("arm64")));
-    assert_eq!(target["assumed"][0], "runtime python3.12 and architecture arm64, from `template.yaml` (function Api)");
+    assert_eq!(
+        target["assumed"][0],
+        serde_json::json!({
+            "kind": "template", "file": "template.yaml", "function": "Api",
+            "runtime": "python3.12", "arch": "arm64", "ambiguous": false
+        }),
+        "JSON carries the assumption as data"
+    );
+    let human = String::from_utf8_lossy(&elfcheck(dir.path(), &["api"]).stdout).into_owned();
+    assert!(
+        human.contains("assumed: runtime python3.12 and architecture arm64, from `template.yaml` (function Api)"),
+        "{human}"
+    );
     assert_eq!(o.status.code(), Some(0), "{doc:#}");
     // The command line wins over the template.
     assert_eq!(elfcheck(dir.path(), &["api", "--arch", "x86_64"]).status.code(), Some(1));
