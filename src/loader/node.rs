@@ -200,7 +200,10 @@ fn place_platform_packages(pkg: &Package, target: &Target, placements: &mut Plac
                     },
                 };
                 for &i in &dist.files {
-                    placements.place(&pkg.entries[i].path, placement.clone());
+                    let entry = &pkg.entries[i];
+                    if matches!(entry.content, crate::source::Content::Object(_)) {
+                        placements.place(&entry.path, placement.clone());
+                    }
                 }
             }
         }
