@@ -184,6 +184,11 @@ impl<'a> Loader<'a> {
         let in_process = !self.elf(root).is_some_and(ElfInfo::is_executable);
         // Runtime libraries loaded so far, by name.
         let mut runtime_loaded: HashMap<String, Found> = HashMap::new();
+        // The dynamic loader is mapped in every process before anything else.
+        let loader_name = &self.target.cpu().loader;
+        if let Some(found) = self.runtime_library(loader_name, true) {
+            runtime_loaded.insert(loader_name.clone(), found);
+        }
         if in_process {
             for name in &self.preloaded {
                 if let Some(found) = self.runtime_library(name, true) {
