@@ -76,6 +76,7 @@ pub fn check_input(input: &Path, label: &str, options: &Options) -> Result<Check
             os: target.os().name.clone(),
             arch: target.arch,
             glibc: target.os().glibc.to_string(),
+            abi_judged: !abi_unjudged(&assumed),
             assumed,
         },
         entries: package.entries.len(),

@@ -199,3 +199,22 @@ fn broken_pipe_is_not_an_error() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).is_empty(), "{}", stderr(&o));
 }
+
+#[test]
+fn a_version_read_from_the_package_leaves_the_abi_unjudged_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip =
+        Pkg::new().fixture("m/_m.cpython-311-x86_64-linux-gnu.so", "x86_64/pyext.so").write_zip(dir.path(), "f.zip");
+    let o = elfcheck(&[zip.to_str().unwrap(), "--color", "never"]);
+    let out = stdout(&o);
+    assert!(out.contains("runtime python3.11, from the extension tag `cpython-311`"), "{out}");
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.starts_with("not judged: the Python or Node.js ABI of"), "{out}");
+    let json = elfcheck(&[zip.to_str().unwrap(), "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(doc["inputs"][0]["target"]["abi_judged"], false);
+    // Given the runtime, it is judged: the 3.11 build is not imported by python3.12.
+    let o = elfcheck(&[zip.to_str().unwrap(), "--runtime", "python3.12"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!stdout(&o).contains("not judged"));
+}

@@ -48,7 +48,16 @@ pub(super) fn render(report: &Report, opts: &HumanOptions, out: &mut dyn Write) 
         plural(binaries, "native binary")
     );
     let line = if e > 0 { paint.apply(&line, |l| l.red().bold()) } else { paint.apply(&line, |l| l.green().bold()) };
-    writeln!(out, "{line}")
+    writeln!(out, "{line}")?;
+    let unjudged: Vec<&str> = report.inputs.iter().filter(|i| !i.target.abi_judged).map(|i| i.input.as_str()).collect();
+    if !unjudged.is_empty() {
+        writeln!(
+            out,
+            "not judged: the Python or Node.js ABI of {} (its version was read from the package itself); give the runtime with --runtime, `runtime` in elfcheck.toml, or a template",
+            unjudged.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
+        )?;
+    }
+    Ok(())
 }
 
 fn render_input(

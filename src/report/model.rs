@@ -17,6 +17,9 @@ pub struct TargetSummary {
     pub glibc: String,
     /// What was inferred or assumed (empty when the user said everything).
     pub assumed: Vec<Assumption>,
+    /// False when the runtime's language version was read from the package itself: an
+    /// extension for another Python or Node.js version cannot be told from the rest then.
+    pub abi_judged: bool,
 }
 
 /// A distribution with its binaries and what is wrong with them.
