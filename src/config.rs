@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobMatcher};
 use serde::Deserialize;
+use toml::Spanned;
 
 use crate::error::Error;
 use crate::rules::{Code, Finding, Severity};
@@ -26,23 +27,24 @@ use crate::target::Arch;
 
 pub const FILE_NAME: &str = "elfcheck.toml";
 
+/// The file as written, every value with where it stands, so errors can point at it.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawConfig {
-    runtime: Option<String>,
-    arch: Option<String>,
-    fail_on: Option<String>,
+    runtime: Option<Spanned<String>>,
+    arch: Option<Spanned<String>>,
+    fail_on: Option<Spanned<String>>,
     #[serde(default)]
-    severity: BTreeMap<String, String>,
+    severity: BTreeMap<Spanned<String>, Spanned<String>>,
     #[serde(default)]
-    ignore: Vec<RawIgnore>,
+    ignore: Vec<Spanned<RawIgnore>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawIgnore {
-    code: Option<String>,
-    path: Option<String>,
+    code: Option<Spanned<String>>,
+    path: Option<Spanned<String>>,
     reason: Option<String>,
 }
 
@@ -100,38 +102,63 @@ impl Config {
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
-        let bad = |cause: String| Error::Input { path: path.to_path_buf(), cause };
-        let raw: RawConfig = toml::from_str(text).map_err(|e| bad(e.message().to_string()))?;
-        let arch = raw.arch.map(|a| a.parse::<Arch>()).transpose().map_err(bad)?;
-        let fail_on = raw.fail_on.map(|s| s.parse::<Severity>()).transpose().map_err(bad)?;
+        // Errors point at the file, at the line and column of what is wrong.
+        let at = |span: Option<std::ops::Range<usize>>, message: String| {
+            let offset = span.map_or(0, |s| s.start).min(text.len());
+            let before = &text[..offset];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            Error::Config { path: path.to_path_buf(), line, column, message }
+        };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| at(e.span(), e.message().to_string()))?;
+        let runtime = match &raw.runtime {
+            Some(r) if crate::target::table().runtime(r.get_ref()).is_none() => {
+                let known = crate::target::table().ids().join(", ");
+                return Err(at(Some(r.span()), format!("unknown runtime `{}`; known runtimes: {known}", r.get_ref())));
+            }
+            r => r.as_ref().map(|r| r.get_ref().clone()),
+        };
+        let arch = match &raw.arch {
+            Some(a) => Some(a.get_ref().parse::<Arch>().map_err(|e| at(Some(a.span()), e))?),
+            None => None,
+        };
+        let fail_on = match &raw.fail_on {
+            Some(f) => Some(f.get_ref().parse::<Severity>().map_err(|e| at(Some(f.span()), e))?),
+            None => None,
+        };
         let mut severity = BTreeMap::new();
-        for (code, level) in raw.severity {
-            severity.insert(code.parse::<Code>().map_err(bad)?, level.parse::<Severity>().map_err(bad)?);
+        for (code, level) in &raw.severity {
+            let c = code.get_ref().parse::<Code>().map_err(|e| at(Some(code.span()), e))?;
+            let l = level.get_ref().parse::<Severity>().map_err(|e| at(Some(level.span()), e))?;
+            severity.insert(c, l);
         }
         let mut ignores = Vec::new();
-        for (n, i) in raw.ignore.into_iter().enumerate() {
+        for (n, spanned) in raw.ignore.iter().enumerate() {
+            let i = spanned.get_ref();
+            let here = Some(spanned.span());
             let reason = i
                 .reason
+                .clone()
                 .filter(|r| !r.trim().is_empty())
-                .ok_or_else(|| bad(format!("ignore #{}: every ignore needs a `reason`", n + 1)))?;
+                .ok_or_else(|| at(here.clone(), format!("ignore #{}: every ignore needs a `reason`", n + 1)))?;
             if i.code.is_none() && i.path.is_none() {
-                return Err(bad(format!("ignore #{}: give a `code`, a `path`, or both", n + 1)));
+                return Err(at(here, format!("ignore #{}: give a `code`, a `path`, or both", n + 1)));
             }
-            let code = i.code.map(|c| c.parse::<Code>()).transpose().map_err(bad)?;
-            let path = i
-                .path
-                .map(|p| Glob::new(&p).map(|g| g.compile_matcher()))
-                .transpose()
-                .map_err(|e| bad(format!("ignore #{}: {e}", n + 1)))?;
-            ignores.push(Ignore { code, path, reason });
+            let code = match &i.code {
+                Some(c) => Some(c.get_ref().parse::<Code>().map_err(|e| at(Some(c.span()), e))?),
+                None => None,
+            };
+            let glob = match &i.path {
+                Some(p) => Some(
+                    Glob::new(p.get_ref())
+                        .map(|g| g.compile_matcher())
+                        .map_err(|e| at(Some(p.span()), format!("ignore #{}: {e}", n + 1)))?,
+                ),
+                None => None,
+            };
+            ignores.push(Ignore { code, path: glob, reason });
         }
-        Ok(Config {
-            source: Some(path.to_path_buf()),
-            runtime: raw.runtime,
-            arch,
-            fail_on,
-            policy: Policy { severity, ignores },
-        })
+        Ok(Config { source: Some(path.to_path_buf()), runtime, arch, fail_on, policy: Policy { severity, ignores } })
     }
 
     /// The config that applies to an input: `elfcheck.toml` beside it or in a parent directory.
@@ -193,6 +220,18 @@ reason = "npm installs every platform"
     fn ignore_without_reason_is_refused() {
         let err = parse("[[ignore]]\ncode = \"macho-binary\"\n").unwrap_err().to_string();
         assert!(err.contains("needs a `reason`"), "{err}");
+    }
+
+    #[test]
+    fn errors_name_the_line_and_column() {
+        let err = parse("arch = \"x86_64\"\n[severity]\nno-such-code = \"info\"\n").unwrap_err().to_string();
+        assert!(err.starts_with("elfcheck.toml:3:1: unknown finding code `no-such-code`"), "{err}");
+        let err = parse("\nruntime = \"python2.7\"\n").unwrap_err().to_string();
+        assert!(err.starts_with("elfcheck.toml:2:11: unknown runtime `python2.7`"), "{err}");
+        let err = parse("[[ignore]]\ncode = \"macho-binary\"\n").unwrap_err().to_string();
+        assert!(err.starts_with("elfcheck.toml:1:1: ignore #1"), "{err}");
+        let err = parse("fail-on = \"loud\"\n").unwrap_err().to_string();
+        assert!(err.starts_with("elfcheck.toml:1:11:"), "{err}");
     }
 
     #[test]

@@ -29,7 +29,11 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("elfcheck: {e:#}");
+            // elfcheck's own errors say their cause in words already; others show their chain.
+            match e.downcast_ref::<elfcheck::Error>() {
+                Some(own) => eprintln!("elfcheck: {own}"),
+                None => eprintln!("elfcheck: {e:#}"),
+            }
             ExitCode::from(2)
         }
     }

@@ -85,7 +85,8 @@ impl serde::Serialize for Version {
 }
 
 /// Splits a symbol-version name such as `GLIBC_2.28` or `GLIBCXX_3.4.30` into its namespace and
-/// version; names without a numeric version (`GLIBC_PRIVATE`, `CXXABI_TM_1`) give `None`.
+/// version; a name without a numeric version (`GLIBC_PRIVATE`) gives `None`, and `CXXABI_TM_1` is
+/// namespace `CXXABI_TM`, version 1.
 pub fn split_symbol_version(name: &str) -> Option<(&str, Version)> {
     let (ns, v) = name.rsplit_once('_')?;
     Some((ns, Version::parse(v)?))

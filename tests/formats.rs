@@ -130,7 +130,7 @@ fn config_file_sets_target_overrides_and_ignores() {
     std::fs::write(dir.path().join("elfcheck.toml"), "[[ignore]]\ncode = \"glibc-too-new\"\n").unwrap();
     let o = elfcheck(dir.path(), &["function.zip"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("elfcheck.toml: ignore #1: every ignore needs a `reason`"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("elfcheck.toml:1:1: ignore #1: every ignore needs a `reason`"));
 }
 
 #[test]

@@ -285,7 +285,8 @@ impl Target {
 
     /// A target known only by its OS release (no runtime given or inferred).
     pub fn os_only(os_id: &str, arch: Arch) -> Target {
-        let os_id = table().os.get_key_value(os_id).map(|(k, _)| k.as_str()).unwrap_or("al2");
+        let t = table();
+        let os_id = t.os.get_key_value(os_id).map_or(t.lambda.oldest_os.as_str(), |(k, _)| k.as_str());
         Target { runtime: None, os_id, arch }
     }
 
