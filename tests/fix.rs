@@ -215,6 +215,21 @@ fn unowned_binaries_cannot_be_fixed() {
 }
 
 #[test]
+fn repeated_entry_names_are_refused_never_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let pkg = Pkg::new().fixture("lib/a.so", "macho/libhello-arm64.dylib").fixture("lib/b.so", "x86_64/libhello.so");
+    std::fs::write(dir.path().join("function.zip"), pkg.zip_with_repeated_name("lib/a.so", "lib/b.so")).unwrap();
+    let o = elfcheck(dir.path(), &["fix", "function.zip", "-r", "python3.12", "-o", "out.zip"], &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("cannot fix: lib/a.so [duplicate-entry]: the zip stores this path more than once"),
+        "{}",
+        text(&o)
+    );
+    only(dir.path(), &["function.zip"]);
+}
+
+#[test]
 fn clean_package_needs_no_fix() {
     let dir = tempfile::tempdir().unwrap();
     Pkg::new().fixture("lib/libhello.so", "x86_64/libhello.so").write_zip(dir.path(), "function.zip");

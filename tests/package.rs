@@ -368,3 +368,20 @@ fn zipped_size_over_50_mb_is_a_warning() {
     let small = Package::build(contents(52_428_800), InputKind::Zip, vec![]);
     assert!(elfcheck::check_package(&small, &target, "p.zip").is_empty());
 }
+
+// --- duplicate entries ------------------------------------------------------------------------
+
+#[test]
+fn every_copy_of_a_repeated_entry_name_is_judged() {
+    let pkg = Pkg::new().fixture("lib/a.so", "macho/libhello-arm64.dylib").fixture("lib/b.so", "x86_64/libhello.so");
+    let dir = tempfile::tempdir().unwrap();
+    let zip = dir.path().join("dup.zip");
+    std::fs::write(&zip, pkg.zip_with_repeated_name("lib/a.so", "lib/b.so")).unwrap();
+    let f = common::check_path(&zip, Some("python3.12"), X86);
+    assert_eq!(
+        errors(&f),
+        vec![pair("duplicate-entry", "lib/a.so"), pair("macho-binary", "lib/a.so (copy 1 of 2)")],
+        "the first copy (the Mach-O one) is judged too: {f:#?}"
+    );
+    assert!(find(&f, "duplicate-entry").message.contains("2 entries named `lib/a.so`"));
+}

@@ -18,7 +18,6 @@ use std::path::{Path, PathBuf};
 
 use crate::check::{Checked, Options};
 use crate::error::Error;
-use crate::paths::{join, parent};
 use crate::report::model::Report;
 use crate::rules::Severity;
 
@@ -295,15 +294,11 @@ fn build_changes(
     Ok(changes)
 }
 
-/// Every file the distribution's RECORD lists, and its `.dist-info`.
+/// Every file the distribution owns (what its RECORD lists, as attribution read it), and its
+/// `.dist-info`.
 fn remove_distribution(pkg: &crate::package::Package, r: &PythonRebuild, changes: &mut rewrite::Changes) {
-    let base = parent(&r.dist_info);
-    if let Some(record) = pkg.text(&format!("{}/RECORD", r.dist_info)) {
-        for line in record.lines() {
-            if let Some(path) = crate::attribution::record_path(line).and_then(|p| join(base, &p)) {
-                changes.remove_files.insert(path);
-            }
-        }
+    if let Some(dist) = pkg.distributions.iter().find(|d| d.root == r.dist_info) {
+        changes.remove_files.extend(dist.files.iter().map(|&i| pkg.entries[i].path.to_string()));
     }
     changes.remove_dirs.insert(r.dist_info.clone());
 }

@@ -81,6 +81,11 @@ pub fn plan(pkg: &Package, target: &Target, findings: &[Finding]) -> Plan {
             continue;
         }
         let nested = pkg.get(&f.path).is_some_and(|e| e.path.is_nested());
+        if f.code == crate::rules::Code::DuplicateEntry {
+            let why = "the zip stores this path more than once; rebuild it so that each path is stored once";
+            plan.unfixable.push((f.clone(), why.into()));
+            continue;
+        }
         match owner {
             _ if nested => {
                 plan.unfixable.push((f.clone(), "inside a nested archive: rebuild that archive itself".into()))

@@ -106,13 +106,25 @@ pub fn write_zip(input: &Path, changes: &Changes, out: &File) -> Result<Counts, 
     let src = File::open(input).map_err(|e| Error::io(input, e))?;
     let mut archive = ZipArchive::new(std::io::BufReader::new(src))
         .map_err(|e| Error::Input { path: input.to_path_buf(), cause: format!("not a readable zip archive: {e}") })?;
+    // The zip crate keeps one entry per name: copying would silently drop the others.
+    if archive.has_duplicate_names() {
+        return Err(Error::Fix(format!(
+            "{} holds several entries under one name; rebuild it so that each path is stored once, then run fix again",
+            input.display()
+        )));
+    }
     let mut writer = ZipWriter::new(BufWriter::new(out));
     let mut counts = Counts::default();
     let fail = |e: zip::result::ZipError| Error::Fix(format!("writing the new zip: {e}"));
     for i in 0..archive.len() {
         let entry =
             archive.by_index_raw(i).map_err(|e| Error::Input { path: input.to_path_buf(), cause: e.to_string() })?;
-        if changes.drops(&String::from_utf8_lossy(entry.name_raw())) {
+        // The name as the reader decodes it (UTF-8, or CP437 when the entry says so).
+        let name = entry
+            .name()
+            .map(|n| n.into_owned())
+            .unwrap_or_else(|_| String::from_utf8_lossy(entry.name_raw()).into_owned());
+        if changes.drops(&name) {
             counts.removed += 1;
             continue;
         }

@@ -80,6 +80,20 @@ impl Pkg {
         w.finish().unwrap().into_inner()
     }
 
+    /// The zip with entry `second` renamed to `first` (same length) in both of its headers: two
+    /// entries under one name, which no writer produces on purpose.
+    pub fn zip_with_repeated_name(&self, first: &str, second: &str) -> Vec<u8> {
+        assert_eq!(first.len(), second.len());
+        let mut bytes = self.zip_bytes();
+        let (from, to) = (second.as_bytes(), first.as_bytes());
+        for i in 0..bytes.len().saturating_sub(from.len() - 1) {
+            if &bytes[i..i + from.len()] == from {
+                bytes[i..i + from.len()].copy_from_slice(to);
+            }
+        }
+        bytes
+    }
+
     pub fn write_zip(&self, dir: &Path, name: &str) -> PathBuf {
         let path = dir.join(name);
         std::fs::write(&path, self.zip_bytes()).unwrap();
