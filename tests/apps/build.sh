@@ -51,17 +51,25 @@ die() { echo "build.sh: $*" >&2; exit 1; }
 need_apt=()
 command -v python3.11 >/dev/null 2>&1 || need_apt+=(python3.11 python3.11-venv)
 python3.11 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_apt+=(python3.11-venv)
-command -v make >/dev/null 2>&1 || need_apt+=(make)
-for app in "${APPS[@]}"; do
-  if [ "$app" != sam ]; then
-    command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
-    command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+[[ " ${APPS[*]} " != *" sam "* ]] || command -v make >/dev/null 2>&1 || need_apt+=(make)
+if [[ " ${APPS[*]} " == *" cdk "* || " ${APPS[*]} " == *" serverless "* ]]; then
+  command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+  command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+fi
+apt_install() { # PACKAGE...: quiet, but the whole log on failure
+  local log
+  log=$(mktemp)
+  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    --no-install-recommends "$@"; } >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    die "apt-get install $* failed"
   fi
-done
+  rm -f "$log"
+}
 if [ ${#need_apt[@]} -gt 0 ]; then
-  step "apt-get install ${need_apt[*]}" sh -c \
-    'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"' \
-    sh "${need_apt[@]}"
+  mapfile -t need_apt < <(printf '%s\n' "${need_apt[@]}" | sort -u)
+  step "apt-get install ${need_apt[*]}" apt_install "${need_apt[@]}"
 fi
 
 # The proxy's CA bundle, when the machine names one, for pip (including the pip that
