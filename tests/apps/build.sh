@@ -10,7 +10,9 @@
 # a Python 3.11 venv with aws-sam-cli (tools/sam-requirements.txt), a plain Python 3.11 venv with
 # pip (used by the CDK and Serverless builds to install requirements), and one npm tree per
 # package-lock.json. Each app source is copied to OUTDIR/<app> (replacing an earlier copy) and
-# built there. A failing tool stops the script with its own error and a non-zero exit.
+# built there. A failing tool stops the script with its own error and a non-zero exit. Last,
+# verify.py checks the outputs against expected.json (ids, runtimes, architectures, layers, code
+# folders and zips, native files).
 #
 # The expected results (expected.json) assume an x86_64 build machine: as for the users these apps
 # imitate, pip resolves wheels for the machine it runs on wherever no platform is given.
@@ -165,4 +167,8 @@ build_serverless() {
 for app in "${APPS[@]}"; do
   "build_$app"
 done
+
+# The outputs against expected.json (PyYAML for the SAM template comes with aws-sam-cli).
+if [ -f "$SAM_VENV/.complete" ]; then VERIFY_PY=$SAM_VENV/bin/python; else VERIFY_PY=$PY_VENV/bin/python; fi
+step "verify.py (layout against expected.json)" "$VERIFY_PY" "$HERE/verify.py" "$OUTDIR" "${APPS[@]}"
 printf '==> all (%s): %s s\n' "${APPS[*]}" "$(elapsed "$T_ALL")" >&2
