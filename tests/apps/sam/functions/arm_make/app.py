@@ -1,0 +1,6 @@
+import shared_util
+import ujson
+
+
+def handler(event, context):
+    return ujson.dumps({"fn": "arm_make", "shared": shared_util.greeting()})
