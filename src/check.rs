@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use crate::advice::Lookup;
 use crate::config::Policy;
 use crate::error::Error;
 use crate::package::{InputKind, Layout, Package};
@@ -24,6 +25,8 @@ pub struct Options {
     /// Layers attached to the function: their `lib/` and other directories are under `/opt` for
     /// the loader, and their size counts against the function's limit.
     pub layers: Vec<PathBuf>,
+    /// Whether advice may ask the package index for compatible versions.
+    pub lookup: Lookup,
 }
 
 /// One input read and checked: the package, the target it was judged against, what was found.
@@ -82,8 +85,11 @@ pub fn check_input(input: &Path, label: &str, options: &Options) -> Result<Check
         entries: package.entries.len(),
         binaries: package.objects().count(),
         ignored,
-        packages: package_summaries(&package, &target, &findings),
+        packages: package_summaries(&package, &target, &findings, options.lookup),
+        fix_command: None,
     };
+    let mut summary = summary;
+    summary.fix_command = fix_command(input, label, &package, &target, &findings, &summary.packages);
     Ok(Checked { package, target, summary, findings })
 }
 
@@ -102,7 +108,8 @@ pub fn abi_unjudged(assumed: &[Assumption]) -> bool {
     assumed.iter().any(|a| matches!(a, Assumption::InferredRuntime { .. }))
 }
 
-fn package_summaries(pkg: &Package, target: &Target, findings: &[Finding]) -> Vec<PackageSummary> {
+fn package_summaries(pkg: &Package, target: &Target, findings: &[Finding], lookup: Lookup) -> Vec<PackageSummary> {
+    let advice = crate::advice::advise(pkg, target, findings, lookup);
     // Binaries per distribution, in one pass over the objects.
     let mut counts: HashMap<String, usize> = HashMap::new();
     for (e, _) in pkg.objects() {
@@ -126,11 +133,51 @@ fn package_summaries(pkg: &Package, target: &Target, findings: &[Finding]) -> Ve
             wheel_platform: dist.wheel_platform().map(str::to_string),
             binaries,
             errors,
-            fix: (errors > 0).then(|| crate::hint::reinstall(dist, target)),
+            fix: (errors > 0).then(|| crate::advice::package_fix(dist, target, advice.get(&dist.root))),
+            advice: advice.get(&dist.root).cloned(),
         });
     }
     out.sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
     out
+}
+
+/// The `elfcheck fix` command for an input with something `fix` can rebuild: the input, an output
+/// beside it, and the target the check used.
+fn fix_command(
+    input: &Path,
+    label: &str,
+    pkg: &Package,
+    target: &Target,
+    findings: &[Finding],
+    packages: &[PackageSummary],
+) -> Option<Vec<String>> {
+    let plan = crate::fix::plan::plan(pkg, target, findings);
+    if plan.is_empty() {
+        return None;
+    }
+    let stem = input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "package".into());
+    let out_name = if input.is_dir() {
+        format!("{stem}-fixed")
+    } else {
+        let ext = input.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+        format!("{stem}-fixed{ext}")
+    };
+    let out = match Path::new(label).parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(dir) => dir.join(out_name).display().to_string(),
+        None => out_name,
+    };
+    let mut argv = vec!["elfcheck".to_string(), "fix".into(), label.to_string(), "-o".into(), out];
+    if let Some(r) = target.runtime {
+        argv.extend(["--runtime".into(), r.id.clone()]);
+    }
+    argv.extend(["--arch".into(), target.arch.lambda_name().to_string()]);
+    let upgrades = packages
+        .iter()
+        .any(|p| p.advice.as_ref().is_some_and(|a| a.newest_compatible.is_some() && a.newest_compatible != p.version));
+    if upgrades {
+        argv.push("--upgrade-to-compatible".into());
+    }
+    Some(argv)
 }
 
 /// `function` or `layer`, as reports name a layout.

@@ -88,6 +88,11 @@ pub struct CheckArgs {
     /// beside the package.
     #[arg(long)]
     pub no_template: bool,
+
+    /// Do not ask the package index for compatible versions (advice then says it could not
+    /// look); also when ELFCHECK_OFFLINE is set.
+    #[arg(long)]
+    pub offline: bool,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@
 //! The public entry points are [`check`] (every input, one report), [`check_input`] (one input,
 //! with the package it read) and [`fix::run`].
 
+pub mod advice;
 pub mod attribution;
 pub mod binary;
 pub mod check;

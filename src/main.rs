@@ -63,6 +63,12 @@ fn load_config(args: &ConfigArgs, first_input: &Path) -> anyhow::Result<Config> 
     Ok(found.unwrap_or_default())
 }
 
+/// Advice asks the package index unless told not to.
+fn lookup(offline: bool) -> elfcheck::advice::Lookup {
+    let env = std::env::var_os("ELFCHECK_OFFLINE").is_some_and(|v| !v.is_empty() && v != "0");
+    if offline || env { elfcheck::advice::Lookup::Offline } else { elfcheck::advice::Lookup::Online }
+}
+
 fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let config = load_config(&args.settings, &args.paths[0])?;
     let options = Options {
@@ -73,6 +79,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         },
         layers: args.target.layer.clone(),
         policy: config.policy.clone(),
+        lookup: lookup(args.offline),
         ..Options::default()
     };
     let fail_on = args.fail_on.or(config.fail_on).unwrap_or(elfcheck::Severity::Error);

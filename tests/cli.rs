@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 use common::Pkg;
 
 fn elfcheck(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_elfcheck"))
+    common::elfcheck_command()
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("NO_COLOR")
@@ -82,7 +82,7 @@ fn fail_on_warning_turns_warnings_into_exit_1() {
 fn color_follows_the_flag_and_no_color() {
     let args = ["examples/custom-runtime.zip", "--color", "always"];
     assert!(stdout(&elfcheck(&args)).contains("\u{1b}["));
-    let o = Command::new(env!("CARGO_BIN_EXE_elfcheck"))
+    let o = common::elfcheck_command()
         .args(["examples/custom-runtime.zip"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("NO_COLOR", "1")
@@ -187,7 +187,7 @@ fn explain_covers_every_code() {
 #[test]
 fn broken_pipe_is_not_an_error() {
     use std::process::Stdio;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_elfcheck"))
+    let mut child = common::elfcheck_command()
         .args(["runtimes"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdout(Stdio::piped())

@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 use common::{Pkg, fixture};
 
 fn elfcheck(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_elfcheck")).args(args).current_dir(dir).output().expect("elfcheck runs")
+    common::elfcheck_command().args(args).current_dir(dir).output().expect("elfcheck runs")
 }
 
 /// A package with an error, a warning and an info finding.

@@ -187,11 +187,15 @@ fn ca_bundle(opts: &FixOptions) -> Option<PathBuf> {
     from_env.chain(system).find(|p| p.is_file())
 }
 
-fn build_image(opts: &FixOptions, target: &crate::Target) -> Result<String, Error> {
+fn build_image(opts: &FixOptions, target: &crate::target::Target) -> Result<String, Error> {
     opts.image.clone().map_or_else(|| docker::default_image(target), Ok)
 }
 
-fn docker_build<'a>(opts: &'a FixOptions, image: &'a str, target: &'a crate::Target) -> docker::DockerBuild<'a> {
+fn docker_build<'a>(
+    opts: &'a FixOptions,
+    image: &'a str,
+    target: &'a crate::target::Target,
+) -> docker::DockerBuild<'a> {
     docker::DockerBuild { docker: &opts.docker, image, target, ca_bundle: ca_bundle(opts), quiet: opts.quiet }
 }
 

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::advice::{Advice, PackageFix};
 use crate::attribution::Ecosystem;
 use crate::package::Layout;
 use crate::rules::{Finding, Severity};
@@ -35,7 +36,10 @@ pub struct PackageSummary {
     pub errors: usize,
     /// How to reinstall it for the target, when it has error findings.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fix: Option<String>,
+    pub fix: Option<PackageFix>,
+    /// Better versions or runtimes, when its findings are about versions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub advice: Option<Advice>,
 }
 
 impl PackageSummary {
@@ -58,6 +62,9 @@ pub struct InputReport {
     /// Findings dropped by ignores in `elfcheck.toml`.
     pub ignored: usize,
     pub packages: Vec<PackageSummary>,
+    /// The `elfcheck fix` command that fixes what is fixable, as arguments.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix_command: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Serialize)]

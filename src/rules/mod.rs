@@ -77,7 +77,7 @@ impl<'a> Context<'a> {
     /// The fix for a file that must be rebuilt or reinstalled for the target.
     pub fn reinstall_hint(&self, path: &str) -> String {
         match self.package.owner_of(path) {
-            Some(dist) => crate::hint::reinstall(dist, self.target),
+            Some(dist) => crate::hint::reinstall_words(dist, self.target),
             None => {
                 let image = crate::hint::build_image(self.target)
                     .map(|i| format!(" (e.g. in the `{i}` image)"))
