@@ -141,7 +141,7 @@ fn real_loader(root: &Path, path: &str) -> Resolution {
 }
 
 /// What elfcheck's closure says for the same root.
-fn modelled(fs: &Fs, closure: &Closure) -> Resolution {
+fn modelled(closure: &Closure) -> Resolution {
     let mut out = Resolution::new();
     for need in &closure.needs {
         let place = match &need.found {
@@ -180,7 +180,7 @@ fn compare(input: &Path, runtime: &str, layers: &[PathBuf], stub: &Path) -> (usi
         }
         let path = fs.runtime_path(closure.root);
         let real = real_loader(root_dir.path(), &path);
-        let ours = modelled(&fs, closure);
+        let ours = modelled(closure);
         assert_eq!(ours, real, "{} on {runtime}: root {path}", input.display());
         roots += 1;
         libraries += real.len();
