@@ -18,6 +18,8 @@ pub mod platform;
 pub mod python;
 pub mod report;
 pub mod rules;
+#[cfg(unix)]
+mod safe_fs;
 pub mod source;
 pub mod target;
 pub mod template;

@@ -108,6 +108,7 @@ mod tests {
                 .collect(),
             node_module_version: None,
             napi: false,
+            truncated: false,
             python_init: None,
         }
     }
