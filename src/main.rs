@@ -90,6 +90,7 @@ fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
         ca_bundle: args.ca_bundle,
         plan_only: args.plan,
         keep_failed: args.keep_failed,
+        force: args.force,
         python: args.python,
         docker: std::env::var("ELFCHECK_DOCKER").unwrap_or_else(|_| "docker".into()),
         quiet: args.quiet,

@@ -11,8 +11,10 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::Path;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -24,6 +26,140 @@ fn bin() -> &'static str {
 
 fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// A stand-in for `python3 -m pip install ... --target DEST NAME==VERSION...`: writes, for each
+/// requested distribution, `NAME/__init__.py` and a `.dist-info` whose RECORD lists them, as pip
+/// does. `FAKE_PIP_LOG` gets one line per run; `FAKE_PIP_SLEEP` makes it sleep (as itself, after
+/// writing its pid to `FAKE_PIP_PIDFILE`) instead of installing.
+fn fake_python(dir: &Path) -> PathBuf {
+    let path = dir.join("fake-python");
+    let script = r##"#!/bin/sh
+dest=; prev=; specs=
+for a in "$@"; do
+  if [ "$prev" = --target ]; then dest=$a; fi
+  case "$a" in *==*) specs="$specs $a";; esac
+  prev=$a
+done
+if [ -n "$FAKE_PIP_LOG" ]; then echo "pip $*" >> "$FAKE_PIP_LOG"; fi
+if [ -n "$FAKE_PIP_PIDFILE" ]; then echo $$ > "$FAKE_PIP_PIDFILE.tmp"; mv "$FAKE_PIP_PIDFILE.tmp" "$FAKE_PIP_PIDFILE"; fi
+if [ -n "$FAKE_PIP_SLEEP" ]; then exec sleep "$FAKE_PIP_SLEEP"; fi
+for s in $specs; do
+  name=${s%%==*}; ver=${s#*==}
+  mkdir -p "$dest/$name" "$dest/$name-$ver.dist-info"
+  echo "# rebuilt for the target" > "$dest/$name/__init__.py"
+  printf 'Name: %s\nVersion: %s\n' "$name" "$ver" > "$dest/$name-$ver.dist-info/METADATA"
+  printf '%s\n' "$name/__init__.py,," "$name-$ver.dist-info/METADATA,," "$name-$ver.dist-info/RECORD,," \
+    > "$dest/$name-$ver.dist-info/RECORD"
+done
+"##;
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// A function whose `fastjson 2.1.0` was installed on a Mac: one Mach-O extension to rebuild.
+fn mac_function() -> Pkg {
+    Pkg::new()
+        .file("lambda_function.py", "import fastjson\n", 0o644)
+        .fixture("fastjson/_speedups.cpython-311-darwin.so", "macho/pyext-arm64.so")
+        .file(
+            "fastjson-2.1.0.dist-info/RECORD",
+            "fastjson/_speedups.cpython-311-darwin.so,,\nfastjson-2.1.0.dist-info/METADATA,,\nfastjson-2.1.0.dist-info/RECORD,,\n",
+            0o644,
+        )
+        .file("fastjson-2.1.0.dist-info/METADATA", "Name: fastjson\nVersion: 2.1.0\n", 0o644)
+}
+
+/// A scratch area: `root` for the packages, and a separate place for the stand-in tools, the
+/// build directories (`TMPDIR`) and the stand-in's log, so that `root` holds only what a test
+/// put there and what `fix` wrote.
+struct Scratch {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    python: PathBuf,
+    tmp: PathBuf,
+    log: PathBuf,
+}
+
+impl Scratch {
+    fn new() -> Scratch {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        let tools = dir.path().join("tools");
+        let tmp = dir.path().join("tmp");
+        for d in [&root, &tools, &tmp] {
+            std::fs::create_dir(d).unwrap();
+        }
+        let python = fake_python(&tools);
+        let log = tools.join("pip.log");
+        Scratch { _dir: dir, root, python, tmp, log }
+    }
+
+    /// `elfcheck fix INPUT ARGS...` in `root` for python3.11 on x86_64, with the stand-in pip.
+    fn fix_command(&self, input: &str, args: &[&str]) -> Command {
+        let mut cmd = Command::new(bin());
+        cmd.args(["fix", input, "-r", "python3.11", "-a", "x86_64", "--via", "pip", "-q", "--no-config"])
+            .arg("--python")
+            .arg(&self.python)
+            .args(args)
+            .current_dir(&self.root)
+            .env("TMPDIR", &self.tmp)
+            .env("FAKE_PIP_LOG", &self.log)
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    fn fix(&self, input: &str, args: &[&str]) -> Output {
+        self.fix_command(input, args).output().unwrap()
+    }
+
+    /// Whether the build step ran (the stand-in pip was called).
+    fn built(&self) -> bool {
+        self.log.exists()
+    }
+
+    fn tmp_is_empty(&self) -> bool {
+        std::fs::read_dir(&self.tmp).unwrap().next().is_none()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Node {
+    File { bytes: Vec<u8>, mode: u32 },
+    Dir { mode: u32 },
+    Link(PathBuf),
+    Other,
+}
+
+/// Every path under `root` (links not followed) with what it is.
+fn tree(root: &Path) -> BTreeMap<String, Node> {
+    let mut out = BTreeMap::new();
+    for e in walkdir::WalkDir::new(root).follow_links(false).min_depth(1) {
+        let e = e.unwrap();
+        let rel = e.path().strip_prefix(root).unwrap().to_string_lossy().into_owned();
+        let meta = e.path().symlink_metadata().unwrap();
+        let ft = meta.file_type();
+        let mode = meta.permissions().mode() & 0o7777;
+        let node = if ft.is_symlink() {
+            Node::Link(std::fs::read_link(e.path()).unwrap())
+        } else if ft.is_dir() {
+            Node::Dir { mode }
+        } else if ft.is_file() {
+            Node::File { bytes: std::fs::read(e.path()).unwrap(), mode }
+        } else {
+            Node::Other
+        };
+        out.insert(rel, node);
+    }
+    out
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut n: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    n.sort();
+    n
 }
 
 /// Runs a command under `strace` with `filter` (e.g. a fault injection), or returns `None` when
@@ -47,6 +183,242 @@ fn strace(filter: &[&str], cmd: &Command) -> Option<Command> {
         };
     }
     Some(s)
+}
+
+// --- fix: where the output may go -------------------------------------------------------------
+
+#[test]
+fn fix_refuses_an_output_that_contains_the_input() {
+    let s = Scratch::new();
+    let parent = s.root.join("parent");
+    mac_function().write_dir(&parent, "pkg");
+    std::fs::create_dir_all(parent.join("docs")).unwrap();
+    std::fs::write(parent.join("docs/notes.txt"), "keep me\n").unwrap();
+    let before = tree(&s.root);
+    let o = s.fix("parent/pkg", &["-o", "parent"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("contains the input"), "{}", text(&o));
+    assert_eq!(tree(&s.root), before, "nothing may change");
+    assert!(!s.built(), "refused before any build");
+    // Not even with --force: replacing it would delete the input.
+    let o = s.fix("parent/pkg", &["-o", "parent", "--force"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(tree(&s.root), before);
+}
+
+#[test]
+fn fix_refuses_to_replace_a_non_empty_directory_it_did_not_write() {
+    let s = Scratch::new();
+    mac_function().write_dir(&s.root, "pkg");
+    std::fs::create_dir(s.root.join("out")).unwrap();
+    std::fs::write(s.root.join("out/precious.txt"), "not elfcheck's\n").unwrap();
+    let before = tree(&s.root);
+    let o = s.fix("pkg", &["-o", "out"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--force"), "{}", text(&o));
+    assert_eq!(tree(&s.root), before, "nothing may change");
+    assert!(!s.built(), "refused before any build");
+
+    // --force replaces it, whole.
+    let o = s.fix("pkg", &["-o", "out", "--force"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(!s.root.join("out/precious.txt").exists());
+    assert!(s.root.join("out/fastjson/__init__.py").is_file());
+    // An output elfcheck wrote is replaced by the next run without --force.
+    let o = s.fix("pkg", &["-o", "out"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(names(&s.root), ["out", "pkg"]);
+}
+
+#[test]
+fn fix_replaces_an_empty_directory_and_writes_a_new_one() {
+    let s = Scratch::new();
+    mac_function().write_dir(&s.root, "pkg");
+    std::fs::create_dir(s.root.join("empty")).unwrap();
+    assert_eq!(s.fix("pkg", &["-o", "empty"]).status.code(), Some(0));
+    assert!(s.root.join("empty/fastjson/__init__.py").is_file());
+    assert_eq!(s.fix("pkg", &["-o", "new"]).status.code(), Some(0));
+    assert!(s.root.join("new/fastjson/__init__.py").is_file());
+    assert_eq!(names(&s.root), ["empty", "new", "pkg"]);
+}
+
+#[test]
+fn fix_refuses_an_output_inside_the_input_before_building() {
+    let s = Scratch::new();
+    mac_function().write_dir(&s.root, "pkg");
+    let before = tree(&s.root);
+    for out in ["pkg/out", "pkg/fastjson/out", "pkg/../pkg/x"] {
+        let o = s.fix("pkg", &["-o", out]);
+        assert_eq!(o.status.code(), Some(2), "{out}: {}", text(&o));
+        assert!(text(&o).contains("inside the input"), "{out}: {}", text(&o));
+        assert_eq!(tree(&s.root), before, "{out}: nothing may change");
+        assert!(!s.built(), "{out}: refused before any build");
+    }
+}
+
+#[test]
+fn fix_refuses_an_existing_file_as_output_before_building() {
+    let s = Scratch::new();
+    mac_function().write_dir(&s.root, "pkg");
+    std::fs::write(s.root.join("notes.txt"), "mine\n").unwrap();
+    let before = tree(&s.root);
+    let o = s.fix("pkg", &["-o", "notes.txt"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--force"), "{}", text(&o));
+    assert_eq!(tree(&s.root), before);
+    assert!(!s.built(), "refused before any build");
+    // Same for a zip over a file elfcheck did not write.
+    mac_function().write_zip(&s.root, "function.zip");
+    std::fs::write(s.root.join("other.zip"), "not a zip\n").unwrap();
+    let o = s.fix("function.zip", &["-o", "other.zip"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(std::fs::read(s.root.join("other.zip")).unwrap(), b"not a zip\n");
+    assert!(!s.built());
+}
+
+#[test]
+fn fix_refuses_an_output_directory_it_cannot_write_before_building() {
+    let s = Scratch::new();
+    mac_function().write_zip(&s.root, "function.zip");
+    let o = s.fix("function.zip", &["-o", "no/such/dir/out.zip"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(!s.built(), "refused before any build");
+}
+
+// --- fix: never through a link ----------------------------------------------------------------
+
+#[test]
+fn fix_never_writes_through_a_symlink_in_the_input() {
+    let s = Scratch::new();
+    std::fs::create_dir(s.root.join("victim")).unwrap();
+    std::fs::write(s.root.join("victim/__init__.py"), "victim\n").unwrap();
+    // The distribution's RECORD lists `fastjson/__init__.py`, and `fastjson` is a link out.
+    Pkg::new()
+        .file("lambda_function.py", "import fastjson\n", 0o644)
+        .symlink("fastjson", "../victim")
+        .fixture("fastjson_c/_speedups.cpython-311-darwin.so", "macho/pyext-arm64.so")
+        .file(
+            "fastjson-2.1.0.dist-info/RECORD",
+            "fastjson/__init__.py,,\nfastjson_c/_speedups.cpython-311-darwin.so,,\nfastjson-2.1.0.dist-info/RECORD,,\n",
+            0o644,
+        )
+        .file("fastjson-2.1.0.dist-info/METADATA", "Name: fastjson\nVersion: 2.1.0\n", 0o644)
+        .write_dir(&s.root, "pkg");
+    let before = tree(&s.root);
+    let o = s.fix("pkg", &["-o", "out"]);
+    assert_eq!(std::fs::read_to_string(s.root.join("victim/__init__.py")).unwrap(), "victim\n");
+    assert_ne!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("symbolic link"), "{}", text(&o));
+    assert_eq!(tree(&s.root), before, "nothing outside the output may change");
+}
+
+// --- fix: in place ----------------------------------------------------------------------------
+
+#[test]
+fn a_leftover_old_tree_does_not_break_in_place_fix() {
+    let s = Scratch::new();
+    mac_function().write_dir(&s.root, "pkg");
+    std::fs::create_dir(s.root.join(".pkg.old")).unwrap();
+    std::fs::write(s.root.join(".pkg.old/x"), "someone's\n").unwrap();
+    let o = s.fix("pkg", &["--in-place"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(s.root.join("pkg/fastjson/__init__.py").is_file());
+    assert_eq!(names(&s.root), [".pkg.old", "pkg"], "no temporary copy may be left");
+    assert_eq!(std::fs::read_to_string(s.root.join(".pkg.old/x")).unwrap(), "someone's\n");
+    assert!(s.tmp_is_empty());
+}
+
+/// A SIGKILL at any rename of an in-place fix of a directory leaves the package whole (the old
+/// tree or the new one, never neither), and the next run removes what the killed one left.
+#[test]
+fn in_place_directory_fix_killed_at_any_rename_leaves_a_whole_package() {
+    let s = Scratch::new();
+    mac_function().write_dir(&s.root, "pkg");
+    let old = tree(&s.root.join("pkg"));
+    assert_eq!(s.fix("pkg", &["--in-place"]).status.code(), Some(0));
+    let new = tree(&s.root.join("pkg"));
+    assert_ne!(old, new);
+    for n in 1..=4 {
+        std::fs::remove_dir_all(s.root.join("pkg")).unwrap();
+        mac_function().write_dir(&s.root, "pkg");
+        let inject = format!("inject=/^rename:signal=KILL:when={n}");
+        let Some(mut cmd) = strace(&["-e", "trace=/^rename", "-e", &inject], &s.fix_command("pkg", &["--in-place"]))
+        else {
+            return;
+        };
+        let _ = cmd.stdout(Stdio::null()).stderr(Stdio::null()).status().unwrap();
+        let pkg = s.root.join("pkg");
+        assert!(pkg.is_dir(), "kill at rename {n}: the package is gone: {:?}", names(&s.root));
+        let now = tree(&pkg);
+        assert!(now == old || now == new, "kill at rename {n}: the package is neither the old nor the new tree");
+        // The next run finishes the job and leaves nothing behind.
+        let o = s.fix("pkg", &["--in-place"]);
+        assert_eq!(o.status.code(), Some(0), "after kill at rename {n}: {}", text(&o));
+        assert_eq!(tree(&pkg), new);
+        assert_eq!(names(&s.root), ["pkg"], "after kill at rename {n}");
+        assert!(s.tmp_is_empty(), "after kill at rename {n}: build directories left");
+    }
+}
+
+// --- fix: after a kill ------------------------------------------------------------------------
+
+fn alive(pid: u32) -> bool {
+    // A zombie waiting for its reaper counts as gone.
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| s.rsplit_once(") ").is_some_and(|(_, rest)| !rest.starts_with('Z')))
+        .unwrap_or(false)
+}
+
+fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < limit, "{what}: not after {limit:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn sigkill_of_fix_stops_the_build_and_the_next_run_cleans_up() {
+    let s = Scratch::new();
+    mac_function().write_zip(&s.root, "function.zip");
+    let pidfile = s.log.with_file_name("pip.pid");
+    let mut child = s
+        .fix_command("function.zip", &["-o", "out.zip"])
+        .env("FAKE_PIP_SLEEP", "60")
+        .env("FAKE_PIP_PIDFILE", &pidfile)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("the build starts", Duration::from_secs(30), || pidfile.exists());
+    let pip: u32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+    child.kill().unwrap(); // SIGKILL: no handler runs
+    child.wait().unwrap();
+    wait_until("the build dies with elfcheck", Duration::from_secs(5), || !alive(pip));
+
+    let o = s.fix("function.zip", &["-o", "out.zip"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(names(&s.root), ["function.zip", "out.zip"], "temporary output left beside OUT");
+    assert!(s.tmp_is_empty(), "build directory of the killed run left: {:?}", names(&s.tmp));
+}
+
+#[test]
+fn a_temporary_zip_left_by_a_kill_is_removed_by_the_next_run() {
+    let s = Scratch::new();
+    mac_function().write_zip(&s.root, "function.zip");
+    let Some(mut cmd) = strace(
+        &["-e", "trace=/^rename", "-e", "inject=/^rename:signal=KILL:when=1"],
+        &s.fix_command("function.zip", &["-o", "out.zip"]),
+    ) else {
+        return;
+    };
+    let _ = cmd.stdout(Stdio::null()).stderr(Stdio::null()).status().unwrap();
+    let left: Vec<String> = names(&s.root).into_iter().filter(|n| n != "function.zip").collect();
+    assert!(!left.is_empty(), "the kill came before the temporary zip was written: the test needs a new fault point");
+    let o = s.fix("function.zip", &["-o", "out.zip"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(names(&s.root), ["function.zip", "out.zip"]);
+    assert!(s.tmp_is_empty());
 }
 
 // --- check: a directory that changes while it is read -----------------------------------------
