@@ -671,3 +671,40 @@ fn entry_inflating_past_its_declared_size_stops_there() {
     assert!(rss < 100 * MB, "peak RSS {} MB", rss / MB);
 }
 
+// --- the exit code is the verdict, whatever happens to stdout ---------------------------------
+
+/// Runs elfcheck with its stdout a pipe whose reading end is already closed.
+fn with_closed_stdout(dir: &Path, args: &[&str]) -> Option<i32> {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let status =
+        Command::new(bin()).args(args).current_dir(dir).stdout(writer).stderr(Stdio::null()).status().unwrap();
+    status.code()
+}
+
+#[test]
+fn check_exit_code_is_the_verdict_when_stdout_closes_early() {
+    let dir = tempfile::tempdir().unwrap();
+    mac_function().write_zip(dir.path(), "broken.zip");
+    Pkg::new().fixture("lib/libhello.so", "x86_64/libhello.so").write_zip(dir.path(), "good.zip");
+    for format in ["human", "json", "sarif", "github"] {
+        let broken = ["check", "broken.zip", "-r", "python3.11", "--no-config", "--format", format];
+        assert_eq!(with_closed_stdout(dir.path(), &broken), Some(1), "{format}");
+        let good = ["check", "good.zip", "-r", "python3.11", "--no-config", "--format", format];
+        assert_eq!(with_closed_stdout(dir.path(), &good), Some(0), "{format}");
+    }
+}
+
+#[test]
+fn fix_exit_code_is_the_verdict_when_stdout_closes_early() {
+    let s = Scratch::new();
+    mac_function().write_zip(&s.root, "function.zip");
+    let plan = ["fix", "function.zip", "-r", "python3.11", "--via", "pip", "--plan", "--no-config"];
+    assert_eq!(with_closed_stdout(&s.root, &plan), Some(0));
+    // A real fix goes on to the end and writes its output.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let status = s.fix_command("function.zip", &["-o", "out.zip"]).stdout(writer).status().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(names(&s.root), ["function.zip", "out.zip"]);
+}
