@@ -708,3 +708,164 @@ fn fix_exit_code_is_the_verdict_when_stdout_closes_early() {
     assert_eq!(status.code(), Some(0));
     assert_eq!(names(&s.root), ["function.zip", "out.zip"]);
 }
+
+// --- property: fix never changes anything outside its output ----------------------------------
+
+mod property {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Where `-o` points, relative to the package `world/pkg`.
+    #[derive(Debug, Clone, Copy)]
+    enum Out {
+        Parent,
+        Child,
+        ChildThroughLink,
+        Sibling,
+        ExistingFile,
+        ExistingNonEmptyDir,
+        ExistingEmptyDir,
+        SamePath,
+        InPlace,
+    }
+
+    #[derive(Debug, Clone)]
+    enum Item {
+        File(String),
+        Dir(String),
+        Link(String, &'static str),
+    }
+
+    const NAMES: [&str; 6] = ["fastjson", "lib", "a", "b.py", "fastjson_c", "fastjson-2.1.0.dist-info"];
+    const TARGETS: [&str; 7] = ["../victim", "../../victim", "../victim.txt", ".", "lib", "no-such", "ABS"];
+
+    fn item() -> impl Strategy<Value = Item> {
+        let path = prop::collection::vec(prop::sample::select(&NAMES[..]), 1..=2).prop_map(|p| p.join("/"));
+        prop_oneof![
+            path.clone().prop_map(Item::File),
+            path.clone().prop_map(Item::Dir),
+            (path, prop::sample::select(&TARGETS[..])).prop_map(|(p, t)| Item::Link(p, t)),
+        ]
+    }
+
+    fn out() -> impl Strategy<Value = Out> {
+        prop::sample::select(vec![
+            Out::Parent,
+            Out::Child,
+            Out::ChildThroughLink,
+            Out::Sibling,
+            Out::ExistingFile,
+            Out::ExistingNonEmptyDir,
+            Out::ExistingEmptyDir,
+            Out::SamePath,
+            Out::InPlace,
+        ])
+    }
+
+    /// The function whose `fastjson` is rebuilt; its RECORD also lists `fastjson/__init__.py`,
+    /// which the stand-in pip writes, wherever the random items put links.
+    fn base() -> Pkg {
+        Pkg::new()
+            .file("lambda_function.py", "import fastjson\n", 0o644)
+            .fixture("fastjson_c/_speedups.cpython-311-darwin.so", "macho/pyext-arm64.so")
+            .file(
+                "fastjson-2.1.0.dist-info/RECORD",
+                "fastjson/__init__.py,,\nfastjson_c/_speedups.cpython-311-darwin.so,,\nfastjson-2.1.0.dist-info/RECORD,,\n",
+                0o644,
+            )
+            .file("fastjson-2.1.0.dist-info/METADATA", "Name: fastjson\nVersion: 2.1.0\n", 0o644)
+    }
+
+    /// Adds `items` where nothing stands yet (a later item never replaces an earlier one).
+    fn build(world: &Path, items: &[Item]) {
+        base().write_dir(world, "pkg");
+        let pkg = world.join("pkg");
+        for item in items {
+            let (rel, make): (&str, Box<dyn Fn(&Path)>) = match item {
+                Item::File(p) => (p, Box::new(|p: &Path| std::fs::write(p, "random\n").unwrap())),
+                Item::Dir(p) => (p, Box::new(|p: &Path| std::fs::create_dir(p).unwrap())),
+                Item::Link(p, t) => {
+                    let target = if *t == "ABS" { world.join("victim") } else { PathBuf::from(t) };
+                    (p, Box::new(move |p: &Path| std::os::unix::fs::symlink(&target, p).unwrap()))
+                }
+            };
+            let path = pkg.join(rel);
+            let parent_is_dir = path.parent().and_then(|p| p.symlink_metadata().ok()).is_some_and(|m| m.is_dir());
+            if parent_is_dir && path.symlink_metadata().is_err() {
+                make(&path);
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn directory_fix_changes_nothing_outside_its_output(
+            items in prop::collection::vec(item(), 0..6),
+            out in out(),
+            force in any::<bool>(),
+        ) {
+            let s = Scratch::new();
+            let world = s.root.join("world");
+            std::fs::create_dir(&world).unwrap();
+            std::fs::create_dir(world.join("victim")).unwrap();
+            std::fs::write(world.join("victim/__init__.py"), "victim\n").unwrap();
+            std::fs::write(world.join("victim.txt"), "victim\n").unwrap();
+            std::fs::create_dir(world.join("empty")).unwrap();
+            build(&world, &items);
+            if matches!(out, Out::ChildThroughLink) && world.join("pkg/lib").symlink_metadata().is_err() {
+                std::os::unix::fs::symlink("../victim", world.join("pkg/lib")).unwrap();
+            }
+            let (arg, real): (Vec<&str>, Option<PathBuf>) = match out {
+                Out::Parent => (vec!["-o", "world"], Some(world.clone())),
+                Out::Child => (vec!["-o", "world/pkg/out"], Some(world.join("pkg/out"))),
+                Out::ChildThroughLink => {
+                    let real = std::fs::canonicalize(world.join("pkg/lib")).ok().map(|d| d.join("out"));
+                    (vec!["-o", "world/pkg/lib/out"], real)
+                }
+                Out::Sibling => (vec!["-o", "world/out"], Some(world.join("out"))),
+                Out::ExistingFile => (vec!["-o", "world/victim.txt"], Some(world.join("victim.txt"))),
+                Out::ExistingNonEmptyDir => (vec!["-o", "world/victim"], Some(world.join("victim"))),
+                Out::ExistingEmptyDir => (vec!["-o", "world/empty"], Some(world.join("empty"))),
+                Out::SamePath => (vec!["-o", "world/pkg"], Some(world.join("pkg"))),
+                Out::InPlace => (vec!["--in-place"], Some(world.join("pkg"))),
+            };
+            let real = real.map(|r| std::fs::canonicalize(r.parent().unwrap()).unwrap().join(r.file_name().unwrap()));
+            let mut args = arg.clone();
+            if force {
+                args.push("--force");
+            }
+            let before = tree(&s.root);
+            let o = s.fix("world/pkg", &args);
+            let after = tree(&s.root);
+            let root = std::fs::canonicalize(&s.root).unwrap();
+            let under_out = |k: &str| {
+                real.as_ref().is_some_and(|r| root.join(k).starts_with(r))
+            };
+            if o.status.code() == Some(0) {
+                for (k, v) in &before {
+                    if !under_out(k) {
+                        prop_assert_eq!(after.get(k), Some(v), "{} changed outside OUT ({:?}): {}", k, out, text(&o));
+                    }
+                }
+                for k in after.keys() {
+                    prop_assert!(under_out(k) || before.contains_key(k), "{} appeared outside OUT ({:?})", k, out);
+                }
+            } else {
+                prop_assert!(before == after, "a refused or failed fix changed files ({:?}): {}", out, text(&o));
+            }
+            prop_assert!(after.keys().all(|k| !k.contains(".elfcheck-")), "temporary files left: {:?}", after.keys());
+            prop_assert!(s.tmp_is_empty(), "build directories left");
+            if !matches!(out, Out::InPlace) {
+                // The input itself never changes.
+                let input = |t: &BTreeMap<String, Node>| t.iter().filter(|(k, _)| k.starts_with("world/pkg/")).map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>();
+                prop_assert_eq!(input(&before), input(&after));
+            }
+            // Nothing follows the package's links to write: the victims are intact unless OUT.
+            if !matches!(out, Out::ExistingNonEmptyDir | Out::ChildThroughLink) {
+                prop_assert_eq!(std::fs::read_to_string(world.join("victim/__init__.py")).unwrap(), "victim\n");
+            }
+        }
+    }
+}
