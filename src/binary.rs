@@ -365,6 +365,10 @@ fn parse_elf(bytes: &[u8], budget: &mut StringBudget) -> Result<ElfInfo, String>
     let header = Elf::parse_header(bytes).map_err(|e| e.to_string())?;
     let bits = if header.e_ident[4] == ELFCLASS32 { 32 } else { 64 };
     let big_endian = header.e_ident[5] == ELFDATA2MSB;
+    let indexed = strings_goblin_indexes(bytes, &header);
+    if indexed > MAX_INDEXED_STRINGS {
+        return Err(format!("its string tables hold {indexed} strings, over the limit of {MAX_INDEXED_STRINGS}"));
+    }
     let elf = Elf::parse(bytes).map_err(|e| describe_goblin_error(&e))?;
 
     let pie =
@@ -419,6 +423,43 @@ fn parse_elf(bytes: &[u8], budget: &mut StringBudget) -> Result<ElfInfo, String>
         python_init,
         truncated,
     })
+}
+
+/// Most strings goblin may index in an ELF file's string tables: it lists every string of the
+/// section-name table, the symbol table's names and the dynamic names (one 24-byte slot each), so
+/// a table of N NUL bytes would cost 24 N bytes. Real files have well under a million.
+const MAX_INDEXED_STRINGS: usize = 2 << 20;
+
+/// How many strings goblin would index for this file (at most: one per NUL byte of each table).
+fn strings_goblin_indexes(bytes: &[u8], header: &goblin::elf::Header) -> usize {
+    use goblin::container::{Container, Ctx, Endian};
+    use goblin::elf::section_header::{SHN_XINDEX, SHT_SYMTAB};
+    use goblin::elf::{Dynamic, ProgramHeader};
+    let container = if header.e_ident[4] == ELFCLASS32 { Container::Little } else { Container::Big };
+    let endian = if header.e_ident[5] == ELFDATA2MSB { Endian::Big } else { Endian::Little };
+    let ctx = Ctx::new(container, endian);
+    let nuls = |offset: u64, size: u64| {
+        let len = bytes.len() as u64;
+        let (start, end) = (offset.min(len) as usize, offset.saturating_add(size).min(len) as usize);
+        bytes[start..end].iter().filter(|b| **b == 0).count()
+    };
+    let mut n = 0;
+    if let Ok(sections) = SectionHeader::parse(bytes, header.e_shoff as usize, header.e_shnum as usize, ctx) {
+        let table = |i: usize| {
+            let i = if i == SHN_XINDEX as usize { sections.first().map_or(usize::MAX, |s| s.sh_link as usize) } else { i };
+            sections.get(i).map_or(0, |s| nuls(s.sh_offset, s.sh_size))
+        };
+        n += table(header.e_shstrndx as usize);
+        if let Some(symtab) = sections.iter().rfind(|s| s.sh_type == SHT_SYMTAB) {
+            n += table(symtab.sh_link as usize);
+        }
+    }
+    if let Ok(phdrs) = ProgramHeader::parse(bytes, header.e_phoff as usize, header.e_phnum as usize, ctx)
+        && let Ok(Some(dynamic)) = Dynamic::parse(bytes, &phdrs, ctx)
+    {
+        n += nuls(dynamic.info.strtab as u64, dynamic.info.strsz as u64);
+    }
+    n
 }
 
 /// Reads `.gnu.version_r` through the dynamic section (DT_VERNEED, DT_VERNEEDNUM, DT_VERSYM),

@@ -496,36 +496,24 @@ fn directory_scan_does_not_follow_a_file_swapped_for_a_symlink() {
 
 // --- hostile input and memory -----------------------------------------------------------------
 
-/// Runs elfcheck and returns its exit code, output and peak resident set size in bytes.
+/// Runs elfcheck under GNU time and returns its exit code, output and peak resident set size in
+/// bytes. (The peak must come from a process that forked elfcheck and is small itself: a child's
+/// `ru_maxrss` includes the peak of the process it was forked from, here the test harness.)
 fn run_measured(dir: &Path, args: &[&str]) -> (Option<i32>, String, u64) {
-    let mut child = Command::new(bin())
+    let time = Path::new("/usr/bin/time");
+    assert!(time.exists(), "GNU time is missing: apt-get install time (.ci/run does)");
+    let report = dir.join("time.out");
+    let o = Command::new(time)
+        .args(["-f", "%M", "-o"])
+        .arg(&report)
+        .arg(bin())
         .args(args)
         .current_dir(dir)
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+        .output()
         .unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let out = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stdout.read_to_string(&mut s);
-        s
-    });
-    let err = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
-        s
-    });
-    let mut status = 0;
-    // SAFETY: plain FFI call on our own child; `rusage` is plain data.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
-    assert_eq!(pid, child.id() as libc::pid_t);
-    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
-    let text = format!("{}{}", out.join().unwrap(), err.join().unwrap());
-    (code, text, usage.ru_maxrss as u64 * 1024)
+    let kib: u64 = std::fs::read_to_string(&report).unwrap().lines().last().unwrap().trim().parse().unwrap();
+    (o.status.code(), text(&o), kib * 1024)
 }
 
 const MB: u64 = 1_000_000;
@@ -599,6 +587,11 @@ fn deflated_zeros(head: &[u8], mib: usize) -> Vec<u8> {
 
 /// An x86_64 shared object whose `needs` DT_NEEDED entries all name one string of `len` bytes.
 fn elf_with_needs(needs: usize, len: usize) -> Vec<u8> {
+    elf_with_strings(needs, len, b'a')
+}
+
+/// The same, with the string made of `fill` bytes (0: a table of `len` empty strings).
+fn elf_with_strings(needs: usize, len: usize, fill: u8) -> Vec<u8> {
     let phoff = 64u64;
     let dynoff = phoff + 2 * 56;
     let dyn_count = needs as u64 + 3;
@@ -638,7 +631,7 @@ fn elf_with_needs(needs: usize, len: usize) -> Vec<u8> {
     dynamic(&mut e, 10, strsz); // DT_STRSZ
     dynamic(&mut e, 0, 0);
     e.push(0);
-    e.resize(e.len() + len, b'a');
+    e.resize(e.len() + len, fill);
     e.push(0);
     assert_eq!(e.len() as u64, total);
     e
@@ -655,6 +648,18 @@ fn elf_with_4096_needs_of_one_4_mib_string_is_a_finding_in_little_memory() {
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("lib/libamp.so"), "{out}");
     assert!(rss < 100 * MB, "peak RSS {} MB", rss / MB);
+}
+
+#[test]
+fn elf_whose_string_table_is_all_separators_is_a_finding_in_little_memory() {
+    // 64 MiB of NUL bytes: 64 Mi empty strings, which an indexing parser would list one by one.
+    let dir = tempfile::tempdir().unwrap();
+    let zip = Pkg::new().file("lib/libnul.so", elf_with_strings(16, 64 << 20, 0), 0o755).zip_bytes();
+    std::fs::write(dir.path().join("nul.zip"), &zip).unwrap();
+    let (code, out, rss) = run_measured(dir.path(), &["check", "nul.zip", "-r", "python3.12", "--no-config"]);
+    eprintln!("{} byte zip: exit {code:?}, peak RSS {} MB", zip.len(), rss / MB);
+    assert!(matches!(code, Some(0 | 1)), "{out}");
+    assert!(rss < 256 * MB, "peak RSS {} MB", rss / MB);
 }
 
 #[test]
