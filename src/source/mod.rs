@@ -79,6 +79,14 @@ pub fn read(path: &Path, limits: &Limits) -> Result<Contents, Error> {
     Ok(contents)
 }
 
+/// Reads a zip held in memory, as [`read`] reads one on disk. For the fuzz targets.
+#[doc(hidden)]
+pub fn read_zip_bytes(bytes: Vec<u8>, limits: &Limits) -> Result<Contents, Error> {
+    let mut contents = zip::read_bytes(bytes, &limits.for_one_input())?;
+    contents.entries.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(contents)
+}
+
 /// Why an entry name must not be resolved on the host: `..` components or an absolute path.
 pub fn unsafe_name(name: &str) -> Option<&'static str> {
     if name.starts_with('/') || name.starts_with('\\') || name.as_bytes().get(1) == Some(&b':') {

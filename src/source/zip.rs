@@ -94,6 +94,18 @@ pub(super) fn read_file(path: &Path, limits: &Limits) -> Result<Contents, Error>
     Ok(Contents { entries, zipped_size: Some(len) })
 }
 
+/// A zip held in memory, read entry by entry as [`read_file`] reads one on disk (for fuzzing).
+pub(super) fn read_bytes(bytes: Vec<u8>, limits: &Limits) -> Result<Contents, Error> {
+    let len = bytes.len() as u64;
+    let mut archive = ZipArchive::new(Cursor::new(bytes)).map_err(|e| Error::not_a_zip(Path::new("(memory)"), &e))?;
+    let mut inflater = Inflater::new();
+    let mut entries = Vec::new();
+    for i in 0..archive.len() {
+        entries.extend(read_entry(&mut archive, &mut inflater, i, "", limits, 0));
+    }
+    Ok(Contents { entries, zipped_size: Some(len) })
+}
+
 /// Scans a nested archive held in memory; its entries are named `outer!/inner`.
 pub(super) fn read_nested(bytes: Vec<u8>, outer: &str, limits: &Limits, depth: u32) -> (Content, Vec<Entry>) {
     let compressed = bytes.len() as u64;
