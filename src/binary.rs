@@ -446,7 +446,8 @@ fn strings_goblin_indexes(bytes: &[u8], header: &goblin::elf::Header) -> usize {
     let mut n = 0;
     if let Ok(sections) = SectionHeader::parse(bytes, header.e_shoff as usize, header.e_shnum as usize, ctx) {
         let table = |i: usize| {
-            let i = if i == SHN_XINDEX as usize { sections.first().map_or(usize::MAX, |s| s.sh_link as usize) } else { i };
+            let i =
+                if i == SHN_XINDEX as usize { sections.first().map_or(usize::MAX, |s| s.sh_link as usize) } else { i };
             sections.get(i).map_or(0, |s| nuls(s.sh_offset, s.sh_size))
         };
         n += table(header.e_shstrndx as usize);

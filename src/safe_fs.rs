@@ -63,8 +63,8 @@ impl Tree {
 
     #[cfg(any(target_os = "linux", target_os = "android"))]
     fn open_beneath(&self, rel: &Path, flags: OFlags) -> io::Result<OwnedFd> {
-        use std::sync::atomic::{AtomicBool, Ordering};
         use rustix::fs::ResolveFlags;
+        use std::sync::atomic::{AtomicBool, Ordering};
         // Kernels before 5.6, and sandboxes that filter the call, refuse openat2: walk instead.
         static UNAVAILABLE: AtomicBool = AtomicBool::new(false);
         if !UNAVAILABLE.load(Ordering::Relaxed) {

@@ -433,14 +433,7 @@ fn check_with_swap(swap: impl FnOnce(&Path)) -> Option<Output> {
     let mut check = Command::new(bin());
     check.args(["check", "pkg", "-r", "python3.12", "--format", "json", "--no-config"]).current_dir(dir.path());
     let mut cmd = strace(
-        &[
-            "-P",
-            sub.to_str().unwrap(),
-            "-e",
-            "trace=getdents64",
-            "-e",
-            "inject=getdents64:delay_exit=2000000:when=1",
-        ],
+        &["-P", sub.to_str().unwrap(), "-e", "trace=getdents64", "-e", "inject=getdents64:delay_exit=2000000:when=1"],
         &check,
     )?;
     let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
@@ -682,8 +675,7 @@ fn entry_inflating_past_its_declared_size_stops_there() {
 fn with_closed_stdout(dir: &Path, args: &[&str]) -> Option<i32> {
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
-    let status =
-        Command::new(bin()).args(args).current_dir(dir).stdout(writer).stderr(Stdio::null()).status().unwrap();
+    let status = Command::new(bin()).args(args).current_dir(dir).stdout(writer).stderr(Stdio::null()).status().unwrap();
     status.code()
 }
 

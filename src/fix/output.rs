@@ -101,7 +101,11 @@ impl Destination {
         };
         let parent = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
         let dir_path = std::fs::canonicalize(parent).map_err(|e| {
-            usage(format!("the directory of the output, {}, cannot be used: {}", parent.display(), Error::io(parent, e)))
+            usage(format!(
+                "the directory of the output, {}, cannot be used: {}",
+                parent.display(),
+                Error::io(parent, e)
+            ))
         })?;
         let out_abs = dir_path.join(name);
         let shown = output.to_path_buf();
@@ -159,9 +163,7 @@ impl Destination {
     /// Creates the temporary output beside `OUT` (a directory for a directory input): this is
     /// also the check that `OUT`'s directory is writable, done before any build.
     pub fn reserve(&self, dir: bool) -> Result<Temp, Error> {
-        let fail = |e: io::Error| {
-            Error::Fix(format!("cannot create the output in {}: {e}", self.dir_path.display()))
-        };
+        let fail = |e: io::Error| Error::Fix(format!("cannot create the output in {}: {e}", self.dir_path.display()));
         loop {
             let mut name = OsString::from(".");
             name.push(&self.name);
@@ -181,11 +183,7 @@ impl Destination {
             };
             let guard = cleanup::Guard::new(&path);
             let dir_fd = self.dir.fd().try_clone_to_owned().map_err(fail)?;
-            let kind = if dir {
-                TempKind::Dir(Tree::from_fd(fd))
-            } else {
-                TempKind::Zip(File::from(fd))
-            };
+            let kind = if dir { TempKind::Dir(Tree::from_fd(fd)) } else { TempKind::Zip(File::from(fd)) };
             return Ok(Temp { name, path, kind, _guard: guard, committed: false, dir_fd });
         }
     }
@@ -206,9 +204,8 @@ impl Destination {
         match self.existing {
             Existing::Nothing => self.rename_new(&temp.name).map_err(fail)?,
             // A zip over a file: rename(2) replaces it atomically.
-            _ if !is_dir && out_is_file => {
-                rustix::fs::renameat(self.dir.fd(), &temp.name, self.dir.fd(), &self.name).map_err(|e| fail(e.into()))?
-            }
+            _ if !is_dir && out_is_file => rustix::fs::renameat(self.dir.fd(), &temp.name, self.dir.fd(), &self.name)
+                .map_err(|e| fail(e.into()))?,
             _ => self.exchange(&temp.name).map_err(fail)?,
         }
         temp.committed = true;
@@ -385,7 +382,10 @@ fn is_within(inner: &Path, outer: &Path) -> bool {
     if !target.is_dir() {
         return false;
     }
-    inner.ancestors().filter_map(|a| std::fs::metadata(a).ok()).any(|m| m.dev() == target.dev() && m.ino() == target.ino())
+    inner
+        .ancestors()
+        .filter_map(|a| std::fs::metadata(a).ok())
+        .any(|m| m.dev() == target.dev() && m.ino() == target.ino())
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
