@@ -68,7 +68,7 @@ impl StringBudget {
     }
 
     /// At most [`MAX_LIST`] of `items`, as far as the budget goes.
-    fn list<'s>(&mut self, items: &[&'s str]) -> Vec<String> {
+    fn list(&mut self, items: &[&str]) -> Vec<String> {
         self.truncated |= items.len() > MAX_LIST;
         items.iter().take(MAX_LIST).map_while(|s| self.keep(s)).collect()
     }

@@ -778,18 +778,19 @@ mod property {
         base().write_dir(world, "pkg");
         let pkg = world.join("pkg");
         for item in items {
-            let (rel, make): (&str, Box<dyn Fn(&Path)>) = match item {
-                Item::File(p) => (p, Box::new(|p: &Path| std::fs::write(p, "random\n").unwrap())),
-                Item::Dir(p) => (p, Box::new(|p: &Path| std::fs::create_dir(p).unwrap())),
-                Item::Link(p, t) => {
-                    let target = if *t == "ABS" { world.join("victim") } else { PathBuf::from(t) };
-                    (p, Box::new(move |p: &Path| std::os::unix::fs::symlink(&target, p).unwrap()))
-                }
-            };
+            let (Item::File(rel) | Item::Dir(rel) | Item::Link(rel, _)) = item;
             let path = pkg.join(rel);
             let parent_is_dir = path.parent().and_then(|p| p.symlink_metadata().ok()).is_some_and(|m| m.is_dir());
-            if parent_is_dir && path.symlink_metadata().is_err() {
-                make(&path);
+            if !parent_is_dir || path.symlink_metadata().is_ok() {
+                continue;
+            }
+            match item {
+                Item::File(_) => std::fs::write(&path, "random\n").unwrap(),
+                Item::Dir(_) => std::fs::create_dir(&path).unwrap(),
+                Item::Link(_, t) => {
+                    let target = if *t == "ABS" { world.join("victim") } else { PathBuf::from(t) };
+                    std::os::unix::fs::symlink(&target, &path).unwrap();
+                }
             }
         }
     }
