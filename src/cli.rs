@@ -166,6 +166,11 @@ pub struct FixArgs {
     #[arg(long)]
     pub keep_failed: bool,
 
+    /// Replace an existing OUT that elfcheck did not write (a file, or a directory that is not
+    /// empty). An OUT that is, contains or lies inside the input is refused even so.
+    #[arg(long)]
+    pub force: bool,
+
     /// The Python interpreter whose pip --via pip runs.
     #[arg(long, value_name = "PYTHON", default_value = "python3")]
     pub python: String,

@@ -27,7 +27,6 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
-        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             // elfcheck's own errors say their cause in words already; others show their chain.
             match e.downcast_ref::<elfcheck::Error>() {
@@ -39,8 +38,46 @@ fn main() -> ExitCode {
     }
 }
 
-fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe))
+/// Standard output that stops printing when its reader goes away: a closed pipe (`elfcheck check
+/// pkg.zip | head`) ends the output, never the verdict, which is decided before printing and is
+/// still the exit code.
+struct Stdout {
+    inner: io::StdoutLock<'static>,
+    closed: bool,
+}
+
+impl Stdout {
+    fn lock() -> Stdout {
+        Stdout { inner: io::stdout().lock(), closed: false }
+    }
+
+    fn absorb<T>(&mut self, result: io::Result<T>, done: T) -> io::Result<T> {
+        match result {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(done)
+            }
+            other => other,
+        }
+    }
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.closed {
+            return Ok(buf.len());
+        }
+        let written = self.inner.write(buf);
+        self.absorb(written, buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        let flushed = self.inner.flush();
+        self.absorb(flushed, ())
+    }
 }
 
 fn use_color(choice: ColorChoice) -> bool {
@@ -84,13 +121,14 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     };
     let fail_on = args.fail_on.or(config.fail_on).unwrap_or(elfcheck::Severity::Error);
     let report = elfcheck::check(&args.paths, &options)?;
+    let verdict = if report.fails(fail_on) { ExitCode::from(1) } else { ExitCode::SUCCESS };
     let color = use_color(args.output.color);
     colored::control::set_override(color); // the crate's own detection must not undo the choice
     let human = HumanOptions { color, verbose: args.output.verbose };
-    let mut out = io::stdout().lock();
+    let mut out = Stdout::lock();
     report::render(&report, args.output.format, &human, &mut out)?;
     out.flush()?;
-    Ok(if report.fails(fail_on) { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(verdict)
 }
 
 fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
@@ -107,6 +145,7 @@ fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
         python: args.python,
         docker: std::env::var("ELFCHECK_DOCKER").unwrap_or_else(|_| "docker".into()),
         quiet: args.quiet,
+        force: args.force,
         scan: Options {
             target: Requested {
                 runtime: args.target.runtime.or(config.runtime),
@@ -118,7 +157,7 @@ fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
             ..Options::default()
         },
     };
-    let mut out = io::stdout().lock();
+    let mut out = Stdout::lock();
     let outcome = elfcheck::fix::run(&options, &mut out)?;
     if let (Some(report), 1) = (&outcome.recheck, outcome.exit_code) {
         let color = use_color(args.color);
@@ -131,7 +170,7 @@ fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn runtimes(args: cli::RuntimesArgs) -> anyhow::Result<ExitCode> {
-    let mut out = io::stdout().lock();
+    let mut out = Stdout::lock();
     match &args.runtime {
         None => report::runtimes::render_table(&mut out, args.json)?,
         Some(id) => {
@@ -149,12 +188,12 @@ fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
     // Generated into memory first: the generator panics on a write error such as a closed pipe.
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "elfcheck", &mut script);
-    io::stdout().lock().write_all(&script)?;
+    Stdout::lock().write_all(&script)?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn explain(code: Option<&str>) -> anyhow::Result<ExitCode> {
-    let mut out = io::stdout().lock();
+    let mut out = Stdout::lock();
     match code {
         None => {
             for r in rules::RULES {

@@ -43,4 +43,3 @@ fn sarif_validates_against_the_schema() {
     broken["runs"][0]["results"][0].as_object_mut().unwrap().remove("message");
     assert!(!validator.is_valid(&broken));
 }
-

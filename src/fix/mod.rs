@@ -2,12 +2,15 @@
 //! target, and proves the result with the full checker before it replaces anything.
 //!
 //! The input is never modified (unless `--in-place`, which is still atomic): the new package is
-//! written to a temporary file beside the output and renamed into place only after the re-check
-//! finds no error. An interrupt removes every temporary file and directory.
+//! written to a temporary file or directory beside the output and put in place in one step only
+//! after the re-check finds no error ([`output`] says where an output may go and how). An
+//! interrupt stops the builds and removes every temporary file and directory; what a SIGKILL
+//! leaves is removed by the next run.
 
 mod cleanup;
 mod docker;
 mod npm;
+mod output;
 mod pip;
 pub mod plan;
 mod process;
@@ -47,6 +50,8 @@ pub struct FixOptions {
     pub plan_only: bool,
     /// Keep the output even when the re-check still finds errors.
     pub keep_failed: bool,
+    /// Replace an existing output that elfcheck did not write (a file or a non-empty directory).
+    pub force: bool,
     /// The Python interpreter whose pip `--via pip` uses.
     pub python: String,
     pub docker: String,
@@ -68,6 +73,12 @@ pub fn run(opts: &FixOptions, out: &mut dyn Write) -> Result<Outcome, Error> {
     cleanup::install();
     let input = &opts.input;
     let output = output_path(opts)?;
+    // Where the output may go is decided before anything is read or built.
+    let dest = if opts.plan_only {
+        None
+    } else {
+        Some(output::Destination::resolve(input, &output, opts.in_place, opts.force, &opts.scan.layers)?)
+    };
     let label = input.display().to_string();
     let checked = crate::check::check_input(input, &label, &opts.scan)?;
     let errors = checked.findings.iter().filter(|f| f.severity == Severity::Error).count();
@@ -87,9 +98,16 @@ pub fn run(opts: &FixOptions, out: &mut dyn Write) -> Result<Outcome, Error> {
         writeln!(out, "nothing elfcheck can rebuild; no output written").map_err(w)?;
         return Ok(Outcome { exit_code: 1, recheck: None });
     }
+    let Some(dest) = dest else {
+        return Err(Error::Internal("no output to write".into()));
+    };
 
+    // Leftovers of killed runs go first; the output is reserved before the build, which proves
+    // its directory writable before minutes are spent building.
+    output::clean_stale(dest.dir_path());
+    let temp = dest.reserve(input.is_dir())?;
     let build = tempfile::Builder::new()
-        .prefix("elfcheck-build-")
+        .prefix(&format!("{}{}-", output::BUILD_PREFIX, std::process::id()))
         .tempdir()
         .map_err(|e| Error::Fix(format!("creating a build directory: {e}")))?;
     let _build_guard = cleanup::Guard::new(build.path());
@@ -104,7 +122,7 @@ pub fn run(opts: &FixOptions, out: &mut dyn Write) -> Result<Outcome, Error> {
         ..opts.scan.clone()
     };
     let label = output.display().to_string();
-    let (after, counts) = write_output(input, &output, &changes, opts.keep_failed, |tmp| {
+    let (after, counts) = write_output(input, &dest, temp, &changes, opts.keep_failed, |tmp| {
         crate::check::check_input(tmp, &label, &recheck_options)
     })?;
     let remaining = after.findings.iter().filter(|f| f.severity == Severity::Error).count();
@@ -307,61 +325,34 @@ fn remove_distribution(pkg: &crate::package::Package, r: &PythonRebuild, changes
     changes.remove_dirs.insert(r.dist_info.clone());
 }
 
-/// Writes the new package to a temporary path beside `output`, re-checks it with `recheck`,
-/// and renames it into place when the re-check passes (or `--keep-failed` asks).
+/// Writes the new package into `temp` beside the output, re-checks it with `recheck`, and puts
+/// it in place when the re-check passes (or `--keep-failed` asks); else `temp` is removed.
 fn write_output(
     input: &Path,
-    output: &Path,
+    dest: &output::Destination,
+    mut temp: output::Temp,
     changes: &rewrite::Changes,
     keep_failed: bool,
     recheck: impl Fn(&Path) -> Result<Checked, Error>,
 ) -> Result<(Checked, rewrite::Counts), Error> {
-    let dir = match output.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "package".into());
-    let prefix = format!(".{name}.elfcheck-");
-    let tmp_err = |e: std::io::Error| Error::Fix(format!("creating a temporary output in {}: {e}", dir.display()));
-    if input.is_dir() {
-        let tmp = tempfile::Builder::new().prefix(&prefix).tempdir_in(&dir).map_err(tmp_err)?;
-        let _guard = cleanup::Guard::new(tmp.path());
-        let counts = rewrite::write_dir(input, changes, tmp.path())?;
-        let checked = recheck(tmp.path())?;
-        if keep_failed || !has_errors(&checked) {
-            replace_dir(tmp.keep(), output)?;
-        }
-        Ok((checked, counts))
-    } else {
-        let tmp = tempfile::Builder::new().prefix(&prefix).suffix(".zip").tempfile_in(&dir).map_err(tmp_err)?;
-        let _guard = cleanup::Guard::new(tmp.path());
-        let counts = rewrite::write_zip(input, changes, tmp.as_file())?;
-        let checked = recheck(tmp.path())?;
-        if keep_failed || !has_errors(&checked) {
+    let counts = match &mut temp.kind {
+        output::TempKind::Dir(tree) => rewrite::write_dir(input, changes, tree)?,
+        output::TempKind::Zip(file) => {
+            let counts = rewrite::write_zip(input, changes, file)?;
             // A temporary file is private (0600); the package gets the input's permissions.
             let mode = std::fs::metadata(input).map(|m| m.permissions()).map_err(|e| Error::io(input, e))?;
-            std::fs::set_permissions(tmp.path(), mode).map_err(|e| Error::io(tmp.path(), e))?;
-            tmp.persist(output)
-                .map_err(|e| Error::Fix(format!("moving the new package to {}: {}", output.display(), e.error)))?;
+            file.set_permissions(mode).map_err(|e| Error::io(&temp.path, e))?;
+            counts
         }
-        Ok((checked, counts))
+    };
+    temp.sync().map_err(|e| Error::io(&temp.path, e))?;
+    let checked = recheck(&temp.path)?;
+    if keep_failed || !has_errors(&checked) {
+        dest.commit(temp)?;
     }
+    Ok((checked, counts))
 }
 
 fn has_errors(checked: &Checked) -> bool {
     checked.findings.iter().any(|f| f.severity == Severity::Error)
-}
-
-/// Renames a finished directory over `output`, which may exist (`--in-place`).
-fn replace_dir(tmp: PathBuf, output: &Path) -> Result<(), Error> {
-    let fail = |e: std::io::Error| Error::Fix(format!("moving the new package to {}: {e}", output.display()));
-    if output.exists() {
-        let old = tmp.with_extension("old");
-        std::fs::rename(output, &old).map_err(fail)?;
-        std::fs::rename(&tmp, output).map_err(fail)?;
-        std::fs::remove_dir_all(&old).map_err(fail)?;
-    } else {
-        std::fs::rename(&tmp, output).map_err(fail)?;
-    }
-    Ok(())
 }

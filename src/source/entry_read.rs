@@ -105,9 +105,19 @@ impl<'r, 'i> ZipEntryReader<'r, 'i> {
         }
     }
 
-    fn account(&mut self, bytes: &[u8]) {
+    fn account(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.crc.update(bytes);
         self.produced += bytes.len() as u64;
+        self.within_size()
+    }
+
+    /// An entry that has produced more than its header declares is corrupt (or a bomb): stop
+    /// inflating at once instead of following it up to a limit.
+    fn within_size(&self) -> io::Result<()> {
+        if self.produced > self.size {
+            return Err(Self::corrupt(format!("inflates past the {} bytes its header declares", self.size)));
+        }
+        Ok(())
     }
 
     fn verify(&self) -> io::Result<()> {
@@ -136,7 +146,7 @@ impl Read for ZipEntryReader<'_, '_> {
             }
             Method::Deflated { .. } => self.inflate(Out::Slice(buf))?,
         };
-        self.account(&buf[..n]);
+        self.account(&buf[..n])?;
         Ok(n)
     }
 }
@@ -160,6 +170,7 @@ impl EntryRead for ZipEntryReader<'_, '_> {
                 let (crc, produced) = (&mut self.crc, &mut self.produced);
                 crc.update(&buf[from..]);
                 *produced += (buf.len() - from) as u64;
+                self.within_size()?;
                 if n == 0 {
                     break;
                 }
@@ -208,6 +219,25 @@ mod tests {
         let mut raw = &packed[..packed.len() / 2];
         let mut r = ZipEntryReader::new(&mut raw, Some(&mut inflater), data.len() as u64, crc32fast::hash(&data));
         assert!(r.read_rest(&mut Vec::new(), 1 << 20).is_err());
+    }
+
+    #[test]
+    fn inflating_stops_as_soon_as_an_entry_passes_its_declared_size() {
+        let data = vec![0u8; 8 << 20];
+        let packed = deflate(&data);
+        let mut inflater = Inflater::new();
+        let mut raw = packed.as_slice();
+        let mut r = ZipEntryReader::new(&mut raw, Some(&mut inflater), 4096, 0);
+        let mut out = Vec::new();
+        let err = r.read_rest(&mut out, 1 << 30).unwrap_err();
+        assert!(err.to_string().contains("past the 4096 bytes"), "{err}");
+        assert!(out.len() <= 4096 + 2 * IN_CHUNK, "inflated {} bytes", out.len());
+        // The same through `Read`.
+        let mut raw = packed.as_slice();
+        let mut r = ZipEntryReader::new(&mut raw, Some(&mut inflater), 4096, 0);
+        let mut sink = Vec::new();
+        assert!(r.read_to_end(&mut sink).is_err());
+        assert!(sink.len() <= 4096 + 2 * IN_CHUNK, "read {} bytes", sink.len());
     }
 
     #[test]

@@ -109,6 +109,23 @@ pub(super) fn expand(inspected: Inspected, path: &EntryPath, limits: &Limits, de
     }
 }
 
+/// A zip held in memory, read entry by entry as [`read_file`] reads one on disk (for fuzzing).
+pub(super) fn read_bytes(bytes: Vec<u8>, limits: &Limits) -> Result<Contents, Error> {
+    let len = bytes.len() as u64;
+    let mut archive = ZipArchive::new(Cursor::new(bytes)).map_err(|e| Error::not_a_zip(Path::new("(memory)"), &e))?;
+    let mut inflater = Inflater::new();
+    let mut entries = Vec::new();
+    for i in 0..archive.len() {
+        entries.extend(read_entry(&mut archive, &mut inflater, i, None, limits, 0));
+    }
+    if archive.has_duplicate_names() {
+        let mut reader = Cursor::new(archive.clone().into_inner().into_inner());
+        let (copies, repeated) = duplicate_copies(&mut reader, &archive, None, limits, 0);
+        add_duplicates(&mut entries, copies, &repeated, None);
+    }
+    Ok(Contents { entries, zipped_size: Some(len) })
+}
+
 /// Scans a nested archive held in memory; its entries are named `outer!/inner`.
 fn read_nested(bytes: Vec<u8>, outer: &EntryPath, limits: &Limits, depth: u32) -> (Content, Vec<Entry>) {
     let compressed = bytes.len() as u64;
