@@ -315,6 +315,26 @@ pub fn classify(kind: Sniffed, bytes: &[u8]) -> Option<Object> {
     classify_within(kind, bytes, &mut StringBudget::new(MAX_STRING_BYTES))
 }
 
+/// Bytes of an object file kept in memory: larger files are judged from their first bytes
+/// ([`forget_section_headers`]), so that no object needs more memory than this.
+pub const MAX_OBJECT_PREFIX: usize = 64 << 20;
+
+/// For an ELF file of which only the first bytes are held: drops the section-header table from
+/// the header (it lies at the end of the file), so the file is read as the loader reads it,
+/// through its program headers and dynamic section, which lie at the start.
+pub fn forget_section_headers(bytes: &mut [u8]) {
+    let fields: &[(usize, usize)] = match bytes.get(4) {
+        Some(&ELFCLASS32) => &[(0x20, 4), (0x30, 2), (0x32, 2)],
+        Some(_) => &[(0x28, 8), (0x3c, 2), (0x3e, 2)],
+        None => return,
+    };
+    for &(at, len) in fields {
+        if let Some(field) = bytes.get_mut(at..at + len) {
+            field.fill(0);
+        }
+    }
+}
+
 /// [`classify`], copying no more strings than `budget` allows (and taking them from it).
 pub fn classify_within(kind: Sniffed, bytes: &[u8], budget: &mut StringBudget) -> Option<Object> {
     if !kind.is_object() {

@@ -48,6 +48,38 @@ fn sarif_has_one_rule_per_code_and_one_result_per_finding() {
 }
 
 #[test]
+fn sarif_is_what_code_scanning_accepts_and_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    std::fs::create_dir(dir.path().join("build")).unwrap();
+    let zip = mixed(&dir.path().join("build"));
+    // An absolute input inside the repository still gets a URI relative to it.
+    let o = elfcheck(dir.path(), &[zip.to_str().unwrap(), "-r", "python3.12", "--format", "sarif"]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let run = &doc["runs"][0];
+    let driver = &run["tool"]["driver"];
+    assert_eq!(driver["semanticVersion"], env!("CARGO_PKG_VERSION"));
+    assert!(driver["informationUri"].as_str().unwrap().starts_with("https://"));
+    assert_eq!(run["automationDetails"]["id"], "elfcheck/python3.12/x86_64/");
+    let root = run["originalUriBaseIds"]["%SRCROOT%"]["uri"].as_str().unwrap();
+    assert!(root.starts_with("file:///") && root.ends_with('/'), "{root}");
+    for result in run["results"].as_array().unwrap() {
+        let physical = &result["locations"][0]["physicalLocation"];
+        assert_eq!(physical["artifactLocation"]["uri"], "build/function.zip");
+        assert_eq!(physical["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+        assert_eq!(physical["region"]["startLine"], 1);
+    }
+    for rule in driver["rules"].as_array().unwrap() {
+        let id = rule["id"].as_str().unwrap();
+        let short = rule["shortDescription"]["text"].as_str().unwrap();
+        assert!(short.ends_with('.') && !short.contains('\n'), "{id}: a whole first sentence: {short}");
+        assert!(rule["helpUri"].as_str().unwrap().ends_with(&format!("docs/rules.md#{id}")));
+        assert!(rule["help"]["markdown"].as_str().unwrap().contains("Fix"), "{id}");
+        assert!(!rule["properties"]["tags"].as_array().unwrap().is_empty());
+    }
+}
+
+#[test]
 fn github_annotations() {
     let dir = tempfile::tempdir().unwrap();
     let zip = mixed(dir.path());

@@ -867,3 +867,42 @@ mod property {
         }
     }
 }
+
+/// `libstatx.so` grown to `size` bytes, with its section-header table moved to the end as in
+/// large real libraries: only its first bytes hold what the loader reads.
+fn large_elf_zip(path: &Path, size: usize) {
+    let elf = common::fixture("x86_64/libstatx.so");
+    let shoff = u64::from_le_bytes(elf[0x28..0x30].try_into().unwrap()) as usize;
+    let shnum = u16::from_le_bytes([elf[0x3c], elf[0x3d]]) as usize;
+    let table = elf[shoff..shoff + shnum * 64].to_vec();
+    let mut head = elf.clone();
+    let new_shoff = (size - table.len()) as u64;
+    head[0x28..0x30].copy_from_slice(&new_shoff.to_le_bytes());
+    let mut w = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .unix_permissions(0o644)
+        .large_file(true);
+    w.start_file("lib/libbig.so", opts).unwrap();
+    use std::io::Write;
+    w.write_all(&head).unwrap();
+    let zeros = vec![0u8; 1 << 20];
+    let mut left = size - head.len() - table.len();
+    while left > 0 {
+        let n = left.min(zeros.len());
+        w.write_all(&zeros[..n]).unwrap();
+        left -= n;
+    }
+    w.write_all(&table).unwrap();
+    w.finish().unwrap();
+}
+
+#[test]
+fn a_large_object_is_judged_from_its_start_in_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    large_elf_zip(&dir.path().join("big.zip"), 500 << 20);
+    let (code, out, rss) = run_measured(dir.path(), &["check", "big.zip", "-r", "python3.11", "--no-config"]);
+    eprintln!("500 MiB ELF: exit {code:?}, peak RSS {} MB", rss / MB);
+    assert!(out.contains("glibc-too-new") && out.contains("GLIBC_2.28"), "judged from its first bytes: {out}");
+    assert!(rss < 256 * MB, "peak RSS {} MB", rss / MB);
+}

@@ -17,9 +17,21 @@ pub(crate) trait EntryRead: Read {
         self.take(room).read_to_end(buf)?;
         Ok(())
     }
+
+    /// Reads past the rest of the entry without keeping it, checking its integrity where the
+    /// source records it.
+    fn skip_rest(&mut self) -> io::Result<()> {
+        io::copy(self, &mut io::sink())?;
+        Ok(())
+    }
 }
 
-impl EntryRead for std::fs::File {}
+impl EntryRead for std::fs::File {
+    /// A file on disk has nothing to check: its rest is not read at all.
+    fn skip_rest(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
 
 const IN_CHUNK: usize = 64 << 10;
 
@@ -152,6 +164,12 @@ impl Read for ZipEntryReader<'_, '_> {
 }
 
 impl EntryRead for ZipEntryReader<'_, '_> {
+    fn skip_rest(&mut self) -> io::Result<()> {
+        let mut chunk = vec![0u8; IN_CHUNK];
+        while self.read(&mut chunk)? > 0 {}
+        self.verify()
+    }
+
     fn read_rest(&mut self, buf: &mut Vec<u8>, max: u64) -> io::Result<()> {
         if matches!(self.method, Method::Stored) {
             let room = (max + 1).saturating_sub(buf.len() as u64);

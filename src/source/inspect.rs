@@ -11,6 +11,8 @@ use crate::binary::{self, MAX_OBJECT_BYTES, SNIFF_LEN, Sniffed};
 pub struct Limits {
     /// Largest object file that is read and parsed.
     pub max_object_bytes: u64,
+    /// Most bytes of one object held in memory: a larger one is judged from its first bytes.
+    pub max_object_prefix: usize,
     /// Largest metadata file kept as text.
     pub max_text_bytes: u64,
     /// How deep archives nest before they are refused (a wheel in a zip is depth 1).
@@ -65,6 +67,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_object_bytes: MAX_OBJECT_BYTES,
+            max_object_prefix: binary::MAX_OBJECT_PREFIX,
             max_text_bytes: 16 << 20,
             max_depth: 3,
             max_nested_bytes: 512 << 20,
@@ -173,16 +176,27 @@ fn inspect_inner(
             // The thread's buffer is reused: fresh pages for every binary cost page faults.
             let mut bytes = SCRATCH.with(|s| s.take());
             bytes.clear();
-            bytes.reserve(size as usize);
+            // A large object is judged from its first bytes; the rest is read (and checked) but
+            // not kept, so that memory stays bounded whatever the package holds.
+            let prefix = limits.max_object_prefix as u64;
+            let large = size > prefix;
+            bytes.reserve(size.min(prefix) as usize);
             bytes.extend_from_slice(head);
-            let read = reader.read_rest(&mut bytes, limits.max_object_bytes);
+            let read = if large {
+                reader.read_rest(&mut bytes, prefix - 1).and_then(|()| reader.skip_rest())
+            } else {
+                reader.read_rest(&mut bytes, limits.max_object_bytes)
+            };
             let content = match read {
                 Err(e) => Err(e),
-                Ok(()) if bytes.len() as u64 > limits.max_object_bytes => {
+                Ok(()) if !large && bytes.len() as u64 > limits.max_object_bytes => {
                     let reason = format!("over the {} byte limit", limits.max_object_bytes);
                     Ok(Content::Object(unparseable(kind, reason)))
                 }
                 Ok(()) => {
+                    if large && kind == Sniffed::Elf {
+                        binary::forget_section_headers(&mut bytes);
+                    }
                     let mut budget = limits.take_strings();
                     let object = binary::classify_within(kind, &bytes, &mut budget);
                     limits.return_strings(&budget);
