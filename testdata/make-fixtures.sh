@@ -6,6 +6,8 @@
 # - Installs the toolchains it needs from Debian packages, only when they are missing.
 # - Builds everything from scratch into testdata/bin/ (the old contents are replaced).
 # - Checks, for each fixture, the fact the tests rely on, and fails if a toolchain change broke one.
+# - For the loader scenarios (bin/loader), also asks this machine's glibc loader what it finds
+#   (loader-expectations.py) and fails if that differs from loader-expectations.tsv.
 # - Is deterministic: fixed SOURCE_DATE_EPOCH, no build-ids, no timestamps, path-independent output,
 #   so a rerun with the same Debian packages gives byte-identical files.
 #
@@ -50,6 +52,7 @@ TOOLS=(
     "readelf:binutils"
     "ar:binutils"
     "file:file"
+    "python3:python3"
     "javac:default-jdk-headless"
 )
 
@@ -181,6 +184,7 @@ rm -f "$OUT/x86_64/libhello.a"
 ## only-in-layer scenario holds a function/ and a layer/). Libc-free (-nostdlib) and without
 ## relro or a separate code segment, so each file is about 1.4 KB. Nothing references a symbol
 ## of another library: --no-as-needed keeps every DT_NEEDED, and loading tests only the search.
+## What the real loader finds for each root is in testdata/loader-expectations.tsv, checked below.
 LOADER=$OUT/loader
 LOADER_CC=("${COMMON[@]}" -fPIC -nostdlib)
 LOADER_LD=(-shared -nostdlib "${ELF_LD[@]}" -Wl,-z,norelro -Wl,-z,noseparate-code -Wl,--no-as-needed)
@@ -533,6 +537,16 @@ done
 check "loader: every file is x86_64 without version needs:$loader_odd" test -z "$loader_odd"
 check "loader: every scenario file is checked above" test "$(find "$b/loader" -type f | wc -l)" -eq 41
 check "loader: PyInit_m in rpath-inherited/mod/m.so" has "$(readelf --dyn-syms -W "$b/loader/rpath-inherited/mod/m.so")" ' PyInit_m$'
+# What this machine's glibc loader finds for every root (trace and dlopen), against the committed table.
+if python3 "$HERE/loader-expectations.py" "$b/loader" >"$WORK/loader-observed.tsv"; then
+    if ! diff -u "$HERE/loader-expectations.tsv" "$WORK/loader-observed.tsv" >&2; then
+        echo "FIXTURE CHECK FAILED: the loader's results differ from testdata/loader-expectations.tsv (diff above)" >&2
+        fail=1
+    fi
+else
+    echo "FIXTURE CHECK FAILED: testdata/loader-expectations.py" >&2
+    fail=1
+fi
 
 if [ "$fail" != 0 ]; then
     exit 1
