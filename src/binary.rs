@@ -30,8 +30,8 @@ pub const MAX_LIST: usize = 1024;
 pub const MAX_STRING: usize = 4096;
 /// Most symbols kept per version need, and for all version needs of one file together (they
 /// serve as examples in messages).
-pub const MAX_SYMBOLS_PER_NEED: usize = 1024;
-pub const MAX_SYMBOLS: usize = 8192;
+pub const MAX_SYMBOLS_PER_NEED: usize = 32;
+pub const MAX_SYMBOLS: usize = 512;
 /// Most bytes the strings of one file's description may take, all lists together.
 pub const MAX_STRING_BYTES: usize = 1 << 20;
 
@@ -202,8 +202,11 @@ pub struct VersionNeed {
     pub version: String,
     /// `VER_FLG_WEAK`: the loader only warns when it is missing.
     pub weak: bool,
-    /// The undefined symbols bound to this version, sorted.
+    /// Undefined symbols bound to this version, sorted: examples for messages, at most
+    /// [`MAX_SYMBOLS_PER_NEED`] of them.
     pub symbols: Vec<String>,
+    /// How many undefined symbols are bound to this version in all.
+    pub symbols_total: usize,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
@@ -428,8 +431,8 @@ fn parse_elf(bytes: &[u8], budget: &mut StringBudget) -> Result<ElfInfo, String>
     let needed = budget.list(&elf.libraries);
     let rpath = budget.list(&elf.rpaths);
     let runpath = budget.list(&elf.runpaths);
-    let version_needs = version_needs(bytes, &elf, budget);
     let version_defs = version_defs(bytes, &elf, budget);
+    let version_needs = version_needs(bytes, &elf, budget);
     truncated |= budget.truncated;
     Ok(ElfInfo {
         bits,
@@ -537,6 +540,7 @@ fn version_needs(bytes: &[u8], elf: &Elf, budget: &mut StringBudget) -> Vec<Vers
                     version,
                     weak: aux.vna_flags & goblin::elf::symver::VER_FLG_WEAK != 0,
                     symbols: Vec::new(),
+                    symbols_total: 0,
                 },
             ));
         }
@@ -560,13 +564,19 @@ fn version_needs(bytes: &[u8], elf: &Elf, budget: &mut StringBudget) -> Vec<Vers
                 let index = vs.version();
                 let Some(&n) = by_index.get(&index) else { continue };
                 let need = &mut needs[n].1;
-                if symbols_left == 0 || need.symbols.len() == MAX_SYMBOLS_PER_NEED {
-                    budget.truncated = true;
+                need.symbols_total += 1;
+                // Symbols are examples for messages: cutting them loses nothing the rules judge,
+                // so it does not mark the file as read in part.
+                if symbols_left == 0
+                    || need.symbols.len() == MAX_SYMBOLS_PER_NEED
+                    || budget.left() < MAX_STRING_BYTES / 4
+                {
                     continue;
                 }
-                if let Some(name) = elf.dynstrtab.get_at(sym.st_name)
-                    && let Some(name) = budget.keep(name)
-                {
+                let was_truncated = budget.truncated;
+                let kept = elf.dynstrtab.get_at(sym.st_name).and_then(|name| budget.keep(name));
+                budget.truncated = was_truncated;
+                if let Some(name) = kept {
                     need.symbols.push(name);
                     symbols_left -= 1;
                 }
