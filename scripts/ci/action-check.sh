@@ -15,7 +15,7 @@
 # usage: scripts/ci/action-check.sh [DIST]   DIST holds scripts/release.sh's output; default
 # target/release-check/dist, built (x86_64 only) when it is missing.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 ROOT=$(pwd)
 WORK=$ROOT/target/action-check
 DIST=${1:-$ROOT/target/release-check/dist}
@@ -86,8 +86,12 @@ broken_packages() {
   check "exit code 1 (findings at or above error)" [ "$rc" -eq 1 ]
   check "downloaded and verified" has "$log" "^sha256 [0-9a-f]{64} elfcheck-$version-$target.tar.gz: verified"
   check "installed binary runs" has "$log" "^elfcheck $version$"
+  check "saved to the cache before the check" has "$log" "^cache saved elfcheck-$version-$target"
   check "3 error annotations" [ "$(count "$log" '^::error file=')" -eq 3 ]
   check "annotation of the Mach-O extension" has "$log" '^::error file=python-built-on-mac.zip,title=macho-binary python-built-on-mac.zip!/fastjson/_speedups.cpython-311-darwin.so::'
+  local bin=$RUNNER_TOOL_CACHE/elfcheck/$version/$target/elfcheck-$version-$target/elfcheck expected
+  expected=$(cd "$GITHUB_WORKSPACE" && "$bin" check python-built-on-mac.zip custom-runtime.zip --runtime python3.11 --format github)
+  check "annotations are what elfcheck --format github prints" [ "$(grep '^::' "$log")" = "$expected" ]
   check "output errors=3" [ "$(output errors)" = 3 ]
   check "output warnings=0" [ "$(output warnings)" = 0 ]
   check "output sarif-file" [ "$(output sarif-file)" = elfcheck.sarif ]
@@ -109,6 +113,7 @@ good_runtime_from_cache() {
   check "version taken from the action's tag v$version" has "$log" "^elfcheck $version for $target$"
   check "binary restored from the cache" has "$log" "^cache key elfcheck-$version-$target: hit"
   check "no download" has "$log" '^--- skipped \(if: .*\): Download elfcheck'
+  check "no cache save" has "$log" '^--- skipped \(if: .*\): Save elfcheck'
   check "no annotations" [ "$(count "$log" '^::')" -eq 0 ]
   check "output errors=0" [ "$(output errors)" = 0 ]
   check "output sarif-file empty" [ -z "$(output sarif-file)" ]

@@ -13,7 +13,7 @@
 # usage: scripts/ci/precommit-check.sh   (PRE_COMMIT_HOME defaults to target/precommit-check/home,
 # so a second run of this script reuses the first install)
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 ROOT=$(pwd)
 WORK=$ROOT/target/precommit-check
 PRE_COMMIT=pre-commit==4.7.0

@@ -9,13 +9,16 @@
 #     qemu-user-static copied into that root), --version and a real check;
 #   - each binary zipped as a custom runtime's `bootstrap` and checked by elfcheck itself
 #     (provided.al2, its CPU: exit 0; the other CPU: exit 1);
-#   - cargo check for Windows and macOS targets, and the declared MSRV (scripts/ci/msrv.sh).
+#   - cargo check for Windows and macOS targets, and the declared MSRV (scripts/ci/msrv.sh);
+#   - the GitHub Action run here on the built archive (scripts/ci/action-check.sh), the release
+#     workflow and action.yml linted (scripts/ci/lint-workflows.sh), and the pre-commit hooks
+#     installed from this repository (scripts/ci/precommit-check.sh: compiles once, ~3 min).
 # Prints each step's time and ends with "N passed, N failed"; exits 1 if any step failed.
 #
 # usage: scripts/ci/release-check.sh [WORKDIR]   (default target/release-check)
 # Set RELEASE_CHECK_DIST=DIR to check artifacts already built there (skips the build).
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 ROOT=$(pwd)
 WORK=${1:-$ROOT/target/release-check}
 DIST=${RELEASE_CHECK_DIST:-$WORK/dist}
@@ -79,7 +82,7 @@ expect_output() {
 tools() {
   local missing=() tool
   for tool in aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu qemu-aarch64-static:qemu-user-static \
-    readelf:binutils file:file zip:zip unzip:unzip; do
+    readelf:binutils file:file zip:zip unzip:unzip shellcheck:shellcheck; do
     command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
   done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -218,6 +221,9 @@ run_step "cargo check --target x86_64-pc-windows-gnu" cargo_check_target x86_64-
 run_step "cargo check --target aarch64-apple-darwin" cargo_check_target aarch64-apple-darwin
 run_step "cargo check --target x86_64-apple-darwin" cargo_check_target x86_64-apple-darwin
 run_step "MSRV (scripts/ci/msrv.sh)" scripts/ci/msrv.sh
+run_step "GitHub Action run locally on the built archive (scripts/ci/action-check.sh)" scripts/ci/action-check.sh "$DIST"
+run_step "release workflow and action.yml: schema, actionlint, zizmor, shellcheck" scripts/ci/lint-workflows.sh
+run_step "pre-commit hooks from this repository, built from source (scripts/ci/precommit-check.sh)" scripts/ci/precommit-check.sh
 
 printf '\n==> release checks\n'
 printf '  %s\n' "${summary[@]}"

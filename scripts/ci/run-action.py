@@ -3,9 +3,9 @@
 
 Only what elfcheck's action.yml uses is supported: `run` steps with `shell: bash`, `env`, `id`,
 `if` (`A == 'x'`, `A != 'x'`, or a bare context value), the expressions `${{ inputs.X }}`,
-`${{ github.X }}`, `${{ runner.X }}` and `${{ steps.ID.outputs.X }}`, and `actions/cache`
-(a hit when its path already exists and is not empty, as a restored cache would be; the path
-then stays for the next run, as a saved cache would). Each step gets its own GITHUB_OUTPUT file;
+`${{ github.X }}`, `${{ runner.X }}` and `${{ steps.ID.outputs.X }}`, and
+`actions/cache/restore` (a hit when its path already exists and is not empty, as a restored
+cache would be) with `actions/cache/save` (the path stays for the next run, as if saved). Each step gets its own GITHUB_OUTPUT file;
 GITHUB_STEP_SUMMARY and the other runner variables come from the environment.
 
 usage: run-action.py ACTION_DIR [--input NAME=VALUE]... [--github NAME=VALUE]... --outputs FILE
@@ -91,12 +91,20 @@ def main():
         print(f"--- {name}", flush=True)
         outputs = {}
         if "uses" in step:
-            if not step["uses"].startswith("actions/cache@"):
-                raise SystemExit(f"run-action: unsupported action {step['uses']}")
+            uses = step["uses"].split("@")[0]
             path = render(step["with"]["path"])
-            hit = os.path.isdir(path) and bool(os.listdir(path))
-            print(f"cache key {render(step['with']['key'])}: {'hit' if hit else 'miss'} ({path})", flush=True)
-            outputs["cache-hit"] = "true" if hit else "false"
+            key = render(step["with"]["key"])
+            if uses == "actions/cache/restore":
+                hit = os.path.isdir(path) and bool(os.listdir(path))
+                print(f"cache key {key}: {'hit' if hit else 'miss'} ({path})", flush=True)
+                outputs["cache-hit"] = "true" if hit else "false"
+            elif uses == "actions/cache/save":
+                if not (os.path.isdir(path) and os.listdir(path)):
+                    print(f"cache save {key}: {path} is empty", flush=True)
+                    failed = 1
+                print(f"cache saved {key} ({path})", flush=True)
+            else:
+                raise SystemExit(f"run-action: unsupported action {step['uses']}")
         else:
             assert step.get("shell") == "bash", "only shell: bash"
             with tempfile.TemporaryDirectory() as tmp:
