@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::{BufWriter, Write};
+#[cfg(unix)]
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -98,7 +99,11 @@ impl Changes {
 
 /// World-readable, and executable where the built file was.
 fn output_mode(disk: &Path) -> Result<u32, Error> {
+    #[cfg(unix)]
     let mode = std::fs::metadata(disk).map_err(|e| Error::io(disk, e))?.permissions().mode() & 0o777;
+    // Windows keeps no executable bit: executable, so that nothing that needs it loses it.
+    #[cfg(not(unix))]
+    let mode = std::fs::metadata(disk).map(|_| 0o755).map_err(|e| Error::io(disk, e))?;
     Ok(mode | 0o444 | if mode & 0o111 != 0 { 0o111 } else { 0 })
 }
 
@@ -153,11 +158,17 @@ pub fn write_dir(input: &Path, changes: &Changes, out: &Path) -> Result<Counts, 
         let io = |e: std::io::Error| Error::io(&dest, e);
         if ft.is_dir() {
             std::fs::create_dir_all(&dest).map_err(io)?;
-            let mode = item.metadata().map(|m| m.permissions().mode()).unwrap_or(0o755);
-            std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(mode)).map_err(io)?;
+            #[cfg(unix)]
+            {
+                let mode = item.metadata().map(|m| m.permissions().mode()).unwrap_or(0o755);
+                std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(mode)).map_err(io)?;
+            }
         } else if ft.is_symlink() {
             let target = std::fs::read_link(item.path()).map_err(|e| Error::io(item.path(), e))?;
+            #[cfg(unix)]
             std::os::unix::fs::symlink(target, &dest).map_err(io)?;
+            #[cfg(windows)]
+            std::os::windows::fs::symlink_file(target, &dest).map_err(io)?;
             counts.kept += 1;
         } else if ft.is_file() {
             std::fs::copy(item.path(), &dest).map_err(io)?;
@@ -170,6 +181,7 @@ pub fn write_dir(input: &Path, changes: &Changes, out: &Path) -> Result<Counts, 
             std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         }
         std::fs::copy(disk, &dest).map_err(|e| Error::io(&dest, e))?;
+        #[cfg(unix)]
         std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(output_mode(disk)?))
             .map_err(|e| Error::io(&dest, e))?;
         counts.added += 1;

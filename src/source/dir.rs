@@ -4,6 +4,7 @@
 //! may store them as links, and following one out of the tree would read host files.
 
 use std::fs::File;
+#[cfg(unix)]
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
@@ -51,7 +52,11 @@ fn read_item(item: &walkdir::DirEntry, path: String, limits: &Limits) -> Vec<Ent
         Ok(m) => m,
         Err(e) => return vec![unreadable(path, e.to_string())],
     };
+    #[cfg(unix)]
     let mode = Some(meta.permissions().mode() & 0o7777);
+    // Windows keeps no Unix mode: unknown, as in a zip made there.
+    #[cfg(not(unix))]
+    let mode = None;
     let ft = item.file_type();
     if ft.is_symlink() {
         let target = std::fs::read_link(item.path()).map(|t| t.to_string_lossy().into_owned()).unwrap_or_default();
