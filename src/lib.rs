@@ -22,7 +22,6 @@ pub mod package;
 pub mod paths;
 pub mod report;
 pub mod rules;
-#[cfg(unix)]
 mod safe_fs;
 pub mod source;
 pub mod target;

@@ -183,7 +183,7 @@ pub(super) fn write_dir(input: &Path, changes: &Changes, out: &Tree) -> Result<C
             counts.kept += 1;
         } else if ft.is_file() {
             let (mut from, mode) = match source.open_file(rel) {
-                Ok(Opened::File { file, mode, .. }) => (file, mode),
+                Ok(Opened::File { file, mode, .. }) => (file, mode.unwrap_or(0o644)),
                 Ok(Opened::NotAFile(what)) => {
                     return Err(Error::Fix(format!("`{path}` of the input became {what} while being copied")));
                 }

@@ -6,7 +6,6 @@
 //! the handle turns out to be decides (see [`crate::safe_fs`]): a file swapped for a FIFO or a
 //! link between the listing and the reading is recorded as such, never waited on or followed.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -61,7 +60,7 @@ fn read_item(tree: &Tree, item: &walkdir::DirEntry, rel: &Path, path: EntryPath,
         Ok(m) => m,
         Err(e) => return vec![unreadable(path, e.to_string())],
     };
-    let mode = Some(meta.permissions().mode() & 0o7777);
+    let mode = unix_mode(&meta);
     if ft.is_symlink() {
         let target = std::fs::read_link(item.path()).map(|t| t.to_string_lossy().into_owned()).unwrap_or_default();
         return vec![Entry { path, kind: EntryKind::Symlink { target }, mode, size: 0, content: Content::Other }];
@@ -83,9 +82,23 @@ fn read_file(tree: &Tree, rel: &Path, path: EntryPath, limits: &Limits) -> Vec<E
         Err(e) => return vec![unreadable(path, e.to_string())],
     };
     let (content, nested) = expand(inspect(&mut file, &path, size, limits, 0), &path, limits, 0);
-    let mut out = vec![Entry { path, kind: EntryKind::File, mode: Some(mode), size, content }];
+    let mut out = vec![Entry { path, kind: EntryKind::File, mode, size, content }];
     out.extend(nested);
     out
+}
+
+/// Unix permission bits; other systems keep none.
+fn unix_mode(meta: &std::fs::Metadata) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        Some(meta.permissions().mode() & 0o7777)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        None
+    }
 }
 
 fn unreadable(path: EntryPath, why: String) -> Entry {

@@ -6,6 +6,7 @@
 
 use std::fs::File;
 use std::io::{self, Cursor, Read, Seek, SeekFrom};
+#[cfg(unix)]
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::Arc;
@@ -20,6 +21,20 @@ use super::inspect::{Inspected, Limits, inspect};
 use super::{Content, Contents, Entry, EntryKind};
 use crate::error::Error;
 use crate::paths::EntryPath;
+
+/// Windows has no `pread`: `seek_read` reads at an offset too (it also moves the handle's
+/// cursor, which nothing here uses), so clones of the handle still read independently.
+#[cfg(windows)]
+trait FileExt {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize>;
+}
+
+#[cfg(windows)]
+impl FileExt for File {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        std::os::windows::fs::FileExt::seek_read(self, buf, offset)
+    }
+}
 
 /// A `Read + Seek` over a shared file handle that keeps its own position and a small read-ahead
 /// buffer: clones are independent, and the many small reads of zip headers cost one positioned

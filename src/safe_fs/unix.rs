@@ -27,7 +27,7 @@ pub(crate) struct Tree {
 /// What [`Tree::open_file`] found.
 pub(crate) enum Opened {
     /// A regular file: its handle, size and permission bits, from the handle itself.
-    File { file: File, size: u64, mode: u32 },
+    File { file: File, size: u64, mode: Option<u32> },
     /// Something else now stands at the path (`"a FIFO"`, `"a directory"`, ...).
     NotAFile(&'static str),
 }
@@ -58,7 +58,7 @@ impl Tree {
         if kind != rustix::fs::FileType::RegularFile {
             return Ok(Opened::NotAFile(describe(kind)));
         }
-        Ok(Opened::File { file: File::from(fd), size: st.st_size as u64, mode: st.st_mode as u32 & 0o7777 })
+        Ok(Opened::File { file: File::from(fd), size: st.st_size as u64, mode: Some(st.st_mode as u32 & 0o7777) })
     }
 
     #[cfg(any(target_os = "linux", target_os = "android"))]
