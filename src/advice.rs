@@ -34,7 +34,7 @@ pub enum Lookup {
 }
 
 /// What elfcheck can tell about better versions of one distribution.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Advice {
     /// The package whose version the advice is about: the distribution itself, or for an npm
     /// platform build the package the user depends on that selects it (`sharp` for
@@ -56,7 +56,7 @@ pub struct Advice {
     pub runtimes_with_a_build: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "state", content = "detail", rename_all = "kebab-case")]
 pub enum IndexAnswer {
     /// The index was asked.
@@ -70,7 +70,7 @@ pub enum IndexAnswer {
 }
 
 /// The fix of one distribution: what to do, and the command that does it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PackageFix {
     /// `reinstall numpy 2.2.6 for python3.11 on x86_64`
     pub summary: String,

@@ -23,6 +23,9 @@ fn main() -> ExitCode {
         Some(Command::Runtimes(args)) => runtimes(args),
         Some(Command::Explain { code }) => explain(code.as_deref()),
         Some(Command::Completions { shell }) => completions(shell),
+        Some(Command::Config(args)) => show_config(args),
+        Some(Command::Man) => man(),
+        Some(Command::Schema) => schema(),
         None => check(cli.check),
     };
     match result {
@@ -80,11 +83,13 @@ impl Write for Stdout {
     }
 }
 
+/// Whether to color standard output: `--color`, else what the terminal and the environment say
+/// (`NO_COLOR`, `CLICOLOR`, `CLICOLOR_FORCE`, `TERM`), as anstream reads them.
 fn use_color(choice: ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && io::stdout().is_terminal(),
+        ColorChoice::Auto => !matches!(anstream::AutoStream::choice(&io::stdout()), anstream::ColorChoice::Never),
     }
 }
 
@@ -120,13 +125,34 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         ..Options::default()
     };
     let fail_on = args.fail_on.or(config.fail_on).unwrap_or(elfcheck::Severity::Error);
-    let report = elfcheck::check(&args.paths, &options)?;
-    let verdict = if report.fails(fail_on) { ExitCode::from(1) } else { ExitCode::SUCCESS };
+    let progress = Progress::new(args.output.quiet);
+    let mut report = elfcheck::report::model::Report { inputs: Vec::new(), findings: Vec::new() };
+    for input in &args.paths {
+        progress.say(&format!("checking {}", input.display()));
+        let checked = elfcheck::check_input(input, &input.display().to_string(), &options)?;
+        report.inputs.push(checked.summary);
+        report.findings.extend(checked.findings);
+    }
+    progress.done();
+    report.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    // The verdict is decided before anything is printed: a closed pipe cannot change it.
+    let verdict = if report.fails(fail_on) && !args.exit_zero { ExitCode::from(1) } else { ExitCode::SUCCESS };
+    for (path, format) in
+        [(&args.output.output_sarif, report::Format::Sarif), (&args.output.output_json, report::Format::Json)]
+    {
+        if let Some(path) = path {
+            write_report_file(&report, format, path)?;
+        }
+    }
     let color = use_color(args.output.color);
     colored::control::set_override(color); // the crate's own detection must not undo the choice
-    let human = HumanOptions { color, verbose: args.output.verbose };
+    let human = HumanOptions { color, verbose: args.output.verbose, quiet: args.output.quiet };
     let mut out = Stdout::lock();
-    report::render(&report, args.output.format, &human, &mut out)?;
+    if args.output.statistics {
+        report::render_statistics(&report, args.output.format == report::Format::Json, &mut out)?;
+    } else {
+        report::render(&report, args.output.format, &human, &mut out)?;
+    }
     out.flush()?;
     Ok(verdict)
 }
@@ -163,7 +189,7 @@ fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
         let color = use_color(args.color);
         colored::control::set_override(color);
         writeln!(out)?;
-        report::render(report, report::Format::Human, &HumanOptions { color, verbose: false }, &mut out)?;
+        report::render(report, report::Format::Human, &HumanOptions { color, verbose: false, quiet: false }, &mut out)?;
     }
     out.flush()?;
     Ok(ExitCode::from(outcome.exit_code))
@@ -212,4 +238,134 @@ fn explain(code: Option<&str>) -> anyhow::Result<ExitCode> {
             }
         },
     }
+}
+
+/// Writes a report to a file beside the one printed: complete or not at all (a temporary file
+/// renamed into place).
+fn write_report_file(report: &elfcheck::Report, format: report::Format, path: &Path) -> anyhow::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .map_err(|e| anyhow::anyhow!("{}: cannot write the report: {e}", path.display()))?;
+    let plain = HumanOptions { color: false, verbose: false, quiet: false };
+    report::render(report, format, &plain, &mut tmp)?;
+    // A temporary file is private; a report is not.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    tmp.persist(path).map_err(|e| anyhow::anyhow!("{}: cannot write the report: {}", path.display(), e.error))?;
+    Ok(())
+}
+
+/// A line on standard error saying what a long run is doing, only when a person is watching
+/// (standard error is a terminal) and `--quiet` is not given.
+struct Progress {
+    on: bool,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Progress {
+        Progress { on: !quiet && io::stderr().is_terminal() }
+    }
+
+    fn say(&self, what: &str) {
+        if self.on {
+            eprint!("\r\x1b[K{what}...");
+        }
+    }
+
+    fn done(&self) {
+        if self.on {
+            eprint!("\r\x1b[K");
+        }
+    }
+}
+
+fn man() -> anyhow::Result<ExitCode> {
+    let mut page = Vec::new();
+    clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut page)?;
+    Stdout::lock().write_all(&page)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn schema() -> anyhow::Result<ExitCode> {
+    let mut out = Stdout::lock();
+    serde_json::to_writer_pretty(&mut out, &report::json::schema())?;
+    writeln!(out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `elfcheck config`: the settings that apply to a package and where each comes from.
+fn show_config(args: cli::ConfigShowArgs) -> anyhow::Result<ExitCode> {
+    let config = load_config(&args.settings, &args.path)?;
+    let requested = Requested {
+        runtime: args.target.runtime.clone().or(config.runtime.clone()),
+        arch: args.target.arch.or(config.arch),
+        from_templates: true,
+    };
+    let file = config.source.as_ref().map(|p| p.display().to_string());
+    let from_file = file.as_deref().map(|f| format!("from {f}")).unwrap_or_default();
+    let runtime_source = match (&args.target.runtime, &config.runtime) {
+        (Some(_), _) => "from the command line".to_string(),
+        (None, Some(_)) => from_file.clone(),
+        _ => String::new(),
+    };
+    let arch_source = match (&args.target.arch, &config.arch) {
+        (Some(_), _) => "from the command line".to_string(),
+        (None, Some(_)) => from_file.clone(),
+        _ => String::new(),
+    };
+    let contents = elfcheck::source::read(&args.path, &elfcheck::source::Limits::default())?;
+    let pkg = elfcheck::package::Package::build(contents, elfcheck::check::input_kind(&args.path), Vec::new());
+    let (target, assumed) = elfcheck::target::resolve::resolve(&args.path, &pkg, &requested)?;
+    let mut out = Stdout::lock();
+    if args.json {
+        let doc = serde_json::json!({
+            "package": args.path.display().to_string(),
+            "config_file": file,
+            "runtime": target.runtime.map(|r| r.id.clone()),
+            "runtime_source": runtime_source,
+            "arch": target.arch,
+            "arch_source": arch_source,
+            "assumed": assumed,
+            "fail_on": config.fail_on.unwrap_or(elfcheck::Severity::Error),
+            "severity": config.policy.severity.iter().map(|(c, s)| (c.to_string(), s.to_string())).collect::<std::collections::BTreeMap<_, _>>(),
+            "ignores": config.policy.ignores.iter().map(|i| serde_json::json!({
+                "code": i.code.map(|c| c.to_string()), "path": i.path.as_ref().map(|g| g.glob().to_string()), "reason": i.reason,
+            })).collect::<Vec<_>>(),
+        });
+        serde_json::to_writer_pretty(&mut out, &doc)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    writeln!(out, "package: {}", args.path.display())?;
+    writeln!(
+        out,
+        "settings file: {}",
+        file.as_deref().unwrap_or("none (elfcheck.toml or [tool.elfcheck] in pyproject.toml)")
+    )?;
+    let said = |s: &str| if s.is_empty() { String::new() } else { format!(" ({s})") };
+    writeln!(
+        out,
+        "runtime: {}{}",
+        target.runtime.map_or("unknown".to_string(), |r| r.id.clone()),
+        said(&runtime_source)
+    )?;
+    writeln!(out, "arch: {}{}", target.arch, said(&arch_source))?;
+    writeln!(out, "judged against: {}, glibc {}", target.os().name, target.os().glibc)?;
+    for a in &assumed {
+        writeln!(out, "assumed: {}", report::assumption_words(a))?;
+    }
+    let fail_on = config.fail_on.map_or("error (default)".to_string(), |s| format!("{s}{}", said(&from_file)));
+    writeln!(out, "fail on: {fail_on}")?;
+    for (code, severity) in &config.policy.severity {
+        writeln!(out, "severity: {code} = {severity}")?;
+    }
+    for i in &config.policy.ignores {
+        let code = i.code.map_or("any code".to_string(), |c| c.to_string());
+        let path = i.path.as_ref().map_or("any path".to_string(), |g| g.glob().to_string());
+        writeln!(out, "ignore: {code} at {path} ({})", i.reason)?;
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -25,3 +25,17 @@ fn docs_rules_md_is_the_rules_documentation() {
         assert!(have.contains(&format!("\n## {}\n", rule.code)));
     }
 }
+
+#[test]
+fn docs_report_schema_is_the_report_schema() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/report.schema.json");
+    let want = format!("{}\n", serde_json::to_string_pretty(&elfcheck::report::json::schema()).unwrap());
+    if std::env::var_os("ELFCHECK_UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &want).unwrap();
+    }
+    let have = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        have == want,
+        "docs/report.schema.json is out of date: run `ELFCHECK_UPDATE_DOCS=1 cargo test --test docs`"
+    );
+}

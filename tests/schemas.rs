@@ -43,3 +43,41 @@ fn sarif_validates_against_the_schema() {
     broken["runs"][0]["results"][0].as_object_mut().unwrap().remove("message");
     assert!(!validator.is_valid(&broken));
 }
+
+/// The JSON report against the schema the project publishes (`docs/report.schema.json`), for a
+/// package with findings of many kinds, advice and a fix command.
+#[test]
+fn json_report_validates_against_its_published_schema() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/report.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let dir = tempfile::tempdir().unwrap();
+    let zip = Pkg::new()
+        .fixture("fastjson/_speedups.cpython-312-darwin.so", "macho/pyext-arm64.so")
+        .file("fastjson-2.1.0.dist-info/RECORD", "fastjson/_speedups.cpython-312-darwin.so,,\n", 0o644)
+        .file("fastjson-2.1.0.dist-info/METADATA", "Name: fastjson\nVersion: 2.1.0\n", 0o644)
+        .fixture("m/_m.cpython-311-x86_64-linux-gnu.so", "x86_64/pyext.so")
+        .fixture("lib/libcxx.so", "x86_64/libcxx-new.so")
+        .symlink("lib/libz.so", "libz.so.1")
+        .file("bootstrap", "#!/bin/sh\r\n", 0o644)
+        .write_zip(dir.path(), "function.zip");
+    for args in [vec!["-r", "python3.12"], vec![]] {
+        let o = common::elfcheck_command()
+            .arg(zip.to_str().unwrap())
+            .args(&args)
+            .args(["--format", "json"])
+            .output()
+            .expect("elfcheck runs");
+        let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+        let errors: Vec<String> =
+            validator.iter_errors(&doc).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        assert!(errors.is_empty(), "the report does not validate:\n{}", errors.join("\n"));
+        assert!(!doc["findings"].as_array().unwrap().is_empty());
+    }
+    // The schema really checks: an unknown code is refused.
+    let mut broken: serde_json::Value = serde_json::json!({});
+    broken["findings"] = serde_json::json!([{ "code": "no-such-code" }]);
+    assert!(!validator.is_valid(&broken));
+}

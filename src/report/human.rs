@@ -32,6 +32,16 @@ impl Paint {
     }
 }
 
+/// `--quiet`: one line per finding, `input: path: severity[code] message`.
+pub(super) fn render_quiet(report: &Report, opts: &HumanOptions, out: &mut dyn Write) -> io::Result<()> {
+    let paint = Paint { on: opts.color };
+    for f in report.findings.iter().filter(|f| f.severity > Severity::Info) {
+        let at = if f.path.is_empty() { f.input.clone() } else { format!("{}: {}", f.input, f.path) };
+        writeln!(out, "{at}: {}[{}] {}", paint.severity(f.severity), f.code, f.message)?;
+    }
+    Ok(())
+}
+
 pub(super) fn render(report: &Report, opts: &HumanOptions, out: &mut dyn Write) -> io::Result<()> {
     let paint = Paint { on: opts.color };
     for input in &report.inputs {
@@ -206,7 +216,7 @@ fn advice_words(p: &PackageSummary, a: &Advice, target: &TargetSummary) -> Optio
 }
 
 /// An assumption about the target, in words.
-fn describe(a: &Assumption) -> String {
+pub fn describe(a: &Assumption) -> String {
     match a {
         Assumption::Template { file, function, runtime, arch, ambiguous } => {
             let took: Vec<String> = runtime

@@ -11,7 +11,7 @@ use crate::rules::{Finding, Severity};
 /// Bumped when a field changes meaning or disappears; new fields do not bump it.
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct Document<'a> {
     version: u32,
     tool: Tool,
@@ -20,19 +20,27 @@ struct Document<'a> {
     summary: Summary,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct Tool {
     name: &'static str,
     version: &'static str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct Summary {
     errors: usize,
     warnings: usize,
     infos: usize,
     inputs: usize,
     binaries: usize,
+}
+
+/// The JSON Schema of the document `render` writes (`elfcheck schema`, `docs/report.schema.json`).
+pub fn schema() -> schemars::Schema {
+    let mut schema = schemars::schema_for!(Document);
+    schema.insert("title".into(), "elfcheck report".into());
+    schema.insert("$id".into(), format!("{}/blob/main/docs/report.schema.json", env!("CARGO_PKG_REPOSITORY")).into());
+    schema
 }
 
 pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {

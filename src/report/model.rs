@@ -10,7 +10,7 @@ use crate::target::Arch;
 use crate::target::resolve::Assumption;
 
 /// The target an input was judged against, and what was assumed to get it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TargetSummary {
     pub runtime: Option<String>,
     pub os: String,
@@ -24,7 +24,7 @@ pub struct TargetSummary {
 }
 
 /// A distribution with its binaries and what is wrong with them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PackageSummary {
     pub name: String,
     pub version: Option<String>,
@@ -52,7 +52,7 @@ impl PackageSummary {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct InputReport {
     pub input: String,
     pub layout: Layout,
@@ -67,7 +67,7 @@ pub struct InputReport {
     pub fix_command: Option<Vec<String>>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Report {
     pub inputs: Vec<InputReport>,
     pub findings: Vec<Finding>,

@@ -275,6 +275,17 @@ impl serde::Serialize for Code {
     }
 }
 
+impl schemars::JsonSchema for Code {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Code".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let codes: Vec<&str> = RULES.iter().map(|r| r.code.as_str()).collect();
+        schemars::json_schema!({ "type": "string", "enum": codes, "description": "A finding code (`elfcheck explain CODE`)." })
+    }
+}
+
 pub fn find(code: &str) -> Option<&'static Rule> {
     code.parse::<Code>().ok().map(Code::rule)
 }
