@@ -49,6 +49,8 @@ TOOLS=(
     "clang:clang"
     "ld.lld:lld"
     "llvm-config:llvm"
+    "/usr/include/zlib.h:zlib1g-dev"
+    "/usr/include/crypt.h:libcrypt-dev"
     "readelf:binutils"
     "ar:binutils"
     "file:file"
@@ -148,6 +150,8 @@ elf_strip "$OUT/x86_64/hello-static"
 so gcc x86_64/libstatx.so statx.c -Wl,-soname,libstatx.so
 so gcc x86_64/libneeds-2.34.so needs-2.34.c -Wl,-soname,libneeds-2.34.so
 so gcc x86_64/libneeds-2.36.so needs-2.36.c -Wl,-soname,libneeds-2.36.so
+so gcc x86_64/libzlib-new.so zlib-new.c -Wl,-soname,libzlib-new.so -lz
+so gcc x86_64/libneeds-crypt.so needs-crypt.c -Wl,-soname,libneeds-crypt.so -lcrypt
 
 # C++: libstdc++ stays dynamic (the default for -shared with g++).
 so g++ x86_64/libcxx-new.so cxx-new.cpp -Wl,-soname,libcxx-new.so
@@ -431,6 +435,9 @@ check "x86_64/hello-static: EXEC" has "$i" 'Type:.*EXEC'
 check "x86_64/hello-static: no interp" hasnt "$i" 'INTERP'
 check "x86_64/hello-static: no dynamic" hasnt "$i" 'NEEDED'
 check "libstatx.so: max GLIBC 2.28" test "$(max_ver GLIBC "$b/x86_64/libstatx.so")" = 2.28
+check "libzlib-new.so: needs ZLIB_1.2.9" test "$(max_ver ZLIB "$b/x86_64/libzlib-new.so")" = 1.2.9
+i=$(readelf -d -W "$b/x86_64/libneeds-crypt.so" 2>&1)
+check "libneeds-crypt.so: NEEDED libcrypt.so.1" has "$i" 'Shared library: \[libcrypt.so.1\]'
 check "libneeds-2.34.so: max GLIBC 2.34" test "$(max_ver GLIBC "$b/x86_64/libneeds-2.34.so")" = 2.34
 check "libneeds-2.36.so: max GLIBC 2.36" test "$(max_ver GLIBC "$b/x86_64/libneeds-2.36.so")" = 2.36
 check "libcxx-new.so: GLIBCXX 3.4.30" test "$(max_ver GLIBCXX "$b/x86_64/libcxx-new.so")" = 3.4.30

@@ -501,3 +501,29 @@ fn directory_symlink_out_of_the_tree_is_not_followed() {
     let f = common::check_path(&root, Some("python3.12"), X86);
     assert_eq!(at(&f, Severity::Warning), vec![err("dangling-symlink", "hostlib")]);
 }
+
+// --- library-too-old --------------------------------------------------------------------------
+
+#[test]
+fn zlib_version_need_is_judged_against_the_runtime_zlib() {
+    // Amazon Linux 2 has zlib 1.2.7 (up to ZLIB_1.2.5.2); Amazon Linux 2023 zlib 1.2.11.
+    let pkg = Pkg::new().fixture("z/_z.cpython-311-x86_64-linux-gnu.so", "x86_64/libzlib-new.so");
+    let f = pkg.check("python3.11", X86);
+    assert_eq!(errors(&f), vec![err("library-too-old", "z/_z.cpython-311-x86_64-linux-gnu.so")]);
+    assert!(f[0].message.contains("`ZLIB_1.2.9`") && f[0].message.contains("`ZLIB_1.2.5.2`"), "{}", f[0].message);
+    let pkg = Pkg::new().fixture("z/_z.cpython-312-x86_64-linux-gnu.so", "x86_64/libzlib-new.so");
+    assert!(errors(&pkg.check("python3.12", X86)).is_empty());
+}
+
+#[test]
+fn a_library_only_the_container_image_has_is_missing_in_the_zip_runtime() {
+    let f =
+        Pkg::new().fixture("c/_c.cpython-311-x86_64-linux-gnu.so", "x86_64/libneeds-crypt.so").check("python3.11", X86);
+    assert_eq!(errors(&f), vec![err("missing-library", "c/_c.cpython-311-x86_64-linux-gnu.so")]);
+    assert!(f[0].message.contains("`libcrypt.so.1` exists only in the Lambda container image"), "{}", f[0].message);
+    // Amazon Linux 2023 has no libxcrypt at all.
+    let f =
+        Pkg::new().fixture("c/_c.cpython-312-x86_64-linux-gnu.so", "x86_64/libneeds-crypt.so").check("python3.12", X86);
+    assert_eq!(errors(&f), vec![err("missing-library", "c/_c.cpython-312-x86_64-linux-gnu.so")]);
+    assert!(!f[0].message.contains("container image"), "{}", f[0].message);
+}
