@@ -769,32 +769,75 @@ mod tests {
         assert_eq!(sniff(b"VZ\x64\x86"), None); // TE image
     }
 
-    #[test]
-    fn random_bytes_never_panic() {
-        // A deterministic xorshift stream: every prefix length, behind every magic.
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut noise = vec![0u8; 4096];
-        for b in noise.iter_mut() {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            *b = state as u8;
-        }
-        let magics: [&[u8]; 6] = [
-            b"\x7fELF\x02\x01\x01",
-            b"\x7fELF\x01\x02\x01",
-            &[0xcf, 0xfa, 0xed, 0xfe],
-            &[0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 3],
-            b"MZ",
-            b"\x7fELF",
+    mod damaged {
+        use super::*;
+        use proptest::prelude::*;
+
+        const FIXTURES: [&[u8]; 5] = [
+            include_bytes!("../testdata/bin/x86_64/libzlib-new.so"),
+            include_bytes!("../testdata/bin/i386/libhello.so"),
+            include_bytes!("../testdata/bin/macho/libhello-arm64.dylib"),
+            include_bytes!("../testdata/bin/macho/libhello-fat.dylib"),
+            include_bytes!("../testdata/bin/pe/hello.dll"),
         ];
-        for magic in magics {
-            for len in (0..noise.len()).step_by(37) {
+
+        /// A fixture cut at `cut` (a fraction of its length) with `flips` bytes overwritten past its magic.
+        fn damage(which: usize, cut: f64, flips: &[(usize, u8)]) -> Vec<u8> {
+            let original = FIXTURES[which % FIXTURES.len()];
+            let mut bytes = original[..((original.len() as f64) * cut) as usize].to_vec();
+            for &(at, value) in flips {
+                if bytes.len() > 8 {
+                    let at = 8 + at % (bytes.len() - 8);
+                    bytes[at] = value;
+                }
+            }
+            bytes
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+            /// Truncated or corrupted real objects never panic the parser, and a file whose magic
+            /// says ELF is never dropped silently: it is judged, or reported as unparseable.
+            #[test]
+            fn damaged_objects_are_classified_or_reported(
+                which in 0usize..5,
+                cut in 0.0f64..=1.0,
+                flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..16),
+            ) {
+                let bytes = damage(which, cut, &flips);
+                let Some(kind) = sniff(&bytes) else { return Ok(()) };
+                let object = classify(kind, &bytes);
+                if kind == Sniffed::Elf {
+                    prop_assert!(matches!(object, Some(Object::Elf(_) | Object::Unparseable { .. })), "{object:?}");
+                }
+            }
+
+            /// Arbitrary bytes behind each magic: no panic, whatever follows.
+            #[test]
+            fn arbitrary_bytes_behind_a_magic_never_panic(
+                magic in prop_oneof![
+                    Just(&b"\x7fELF\x02\x01\x01"[..]),
+                    Just(&b"\x7fELF\x01\x02\x01"[..]),
+                    Just(&[0xcfu8, 0xfa, 0xed, 0xfe][..]),
+                    Just(&[0xcau8, 0xfe, 0xba, 0xbe, 0, 0, 0, 3][..]),
+                    Just(&b"MZ"[..]),
+                ],
+                rest in proptest::collection::vec(any::<u8>(), 0..4096),
+            ) {
                 let mut bytes = magic.to_vec();
-                bytes.extend_from_slice(&noise[..len]);
+                bytes.extend_from_slice(&rest);
                 if let Some(kind) = sniff(&bytes) {
                     let _ = classify(kind, &bytes);
                 }
+            }
+        }
+
+        #[test]
+        fn undamaged_fixtures_classify() {
+            for bytes in FIXTURES {
+                let object = classify(sniff(bytes).unwrap(), bytes);
+                assert!(matches!(object, Some(Object::Elf(_) | Object::MachO(_) | Object::Pe(_))), "{object:?}");
             }
         }
     }
