@@ -871,6 +871,10 @@ mod property {
 /// `libstatx.so` grown to `size` bytes, with its section-header table moved to the end as in
 /// large real libraries: only its first bytes hold what the loader reads.
 fn large_elf_zip(path: &Path, size: usize) {
+    large_elf_zip_with(path, size, zip::CompressionMethod::Deflated)
+}
+
+fn large_elf_zip_with(path: &Path, size: usize, method: zip::CompressionMethod) {
     let elf = common::fixture("x86_64/libstatx.so");
     let shoff = u64::from_le_bytes(elf[0x28..0x30].try_into().unwrap()) as usize;
     let shnum = u16::from_le_bytes([elf[0x3c], elf[0x3d]]) as usize;
@@ -879,10 +883,8 @@ fn large_elf_zip(path: &Path, size: usize) {
     let new_shoff = (size - table.len()) as u64;
     head[0x28..0x30].copy_from_slice(&new_shoff.to_le_bytes());
     let mut w = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .unix_permissions(0o644)
-        .large_file(true);
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(method).unix_permissions(0o644).large_file(true);
     w.start_file("lib/libbig.so", opts).unwrap();
     use std::io::Write;
     w.write_all(&head).unwrap();
@@ -905,4 +907,49 @@ fn a_large_object_is_judged_from_its_start_in_bounded_memory() {
     eprintln!("500 MiB ELF: exit {code:?}, peak RSS {} MB", rss / MB);
     assert!(out.contains("glibc-too-new") && out.contains("GLIBC_2.28"), "judged from its first bytes: {out}");
     assert!(rss < 256 * MB, "peak RSS {} MB", rss / MB);
+}
+
+#[test]
+fn a_large_nested_archive_is_read_in_bounded_memory() {
+    // A layer zip whose inner zip stores a 400 MiB library: the outer zip deflates it to a few
+    // hundred KB, and the inner archive is 400 MiB once inflated.
+    let dir = tempfile::tempdir().unwrap();
+    let inner = dir.path().join("inner.zip");
+    large_elf_zip_with(&inner, 400 << 20, zip::CompressionMethod::Stored);
+    let mut w = zip::ZipWriter::new(std::fs::File::create(dir.path().join("outer.zip")).unwrap());
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .unix_permissions(0o644)
+        .large_file(true);
+    w.start_file("python/vendored.zip", opts).unwrap();
+    std::io::copy(&mut std::fs::File::open(&inner).unwrap(), &mut w).unwrap();
+    w.finish().unwrap();
+    std::fs::remove_file(&inner).unwrap();
+    let (code, out, rss) = run_measured(dir.path(), &["check", "outer.zip", "-r", "python3.11", "--no-config"]);
+    eprintln!("400 MiB nested zip: exit {code:?}, peak RSS {} MB", rss / MB);
+    assert!(out.contains("python/vendored.zip!/lib/libbig.so") && out.contains("GLIBC_2.28"), "{out}");
+    assert!(rss < 256 * MB, "peak RSS {} MB", rss / MB);
+}
+
+#[test]
+fn a_nested_archive_read_from_a_temporary_file_reads_as_one_in_memory() {
+    use elfcheck::source::{Limits, read};
+    let inner = Pkg::new()
+        .fixture("lib/a.so", "macho/libhello-arm64.dylib")
+        .fixture("lib/b.so", "x86_64/libhello.so")
+        .fixture("m/_m.abi3.so", "aarch64/pyext.so")
+        .zip_with_repeated_name("lib/a.so", "lib/b.so");
+    let dir = tempfile::tempdir().unwrap();
+    let outer = Pkg::new().file("python/deps.zip", inner, 0o644).write_zip(dir.path(), "outer.zip");
+    let described = |limits: &Limits| {
+        let contents = read(&outer, limits).unwrap();
+        contents.entries.iter().map(|e| format!("{} {:?} {:?}", e.path, e.size, e.content)).collect::<Vec<_>>()
+    };
+    let in_memory = described(&Limits::default());
+    let mut spooling = Limits::default();
+    spooling.max_nested_in_memory = 0;
+    let spooled = described(&spooling);
+    assert!(in_memory.iter().any(|e| e.contains("deps.zip!/lib/a.so (copy 1 of 2)")), "{in_memory:#?}");
+    assert!(in_memory.iter().any(|e| e.contains("deps.zip!/m/_m.abi3.so") && e.contains("Elf")), "{in_memory:#?}");
+    assert_eq!(in_memory, spooled);
 }

@@ -4,7 +4,7 @@
 //! per thread is reset and reused (a fresh one per entry costs more than inflating a small
 //! file), and the rest of an object file is inflated straight into its buffer, unzeroed.
 
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 
 use flate2::{Decompress, FlushDecompress, Status};
 
@@ -23,6 +23,12 @@ pub(crate) trait EntryRead: Read {
     fn skip_rest(&mut self) -> io::Result<()> {
         io::copy(self, &mut io::sink())?;
         Ok(())
+    }
+
+    /// Writes the rest of the entry to `out`, stopping past `max` bytes; returns how many it
+    /// wrote. The entry's integrity is checked when it was read whole.
+    fn copy_rest(&mut self, out: &mut dyn Write, max: u64) -> io::Result<u64> {
+        io::copy(&mut self.take(max.saturating_add(1)), out)
     }
 }
 
@@ -164,6 +170,21 @@ impl Read for ZipEntryReader<'_, '_> {
 }
 
 impl EntryRead for ZipEntryReader<'_, '_> {
+    fn copy_rest(&mut self, out: &mut dyn Write, max: u64) -> io::Result<u64> {
+        let mut chunk = vec![0u8; IN_CHUNK];
+        let mut written = 0u64;
+        while written <= max {
+            let n = self.read(&mut chunk)?;
+            if n == 0 {
+                self.verify()?;
+                break;
+            }
+            out.write_all(&chunk[..n])?;
+            written += n as u64;
+        }
+        Ok(written)
+    }
+
     fn skip_rest(&mut self) -> io::Result<()> {
         let mut chunk = vec![0u8; IN_CHUNK];
         while self.read(&mut chunk)? > 0 {}

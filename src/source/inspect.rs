@@ -17,8 +17,11 @@ pub struct Limits {
     pub max_text_bytes: u64,
     /// How deep archives nest before they are refused (a wheel in a zip is depth 1).
     pub max_depth: u32,
-    /// Largest nested archive read into memory.
+    /// Largest nested archive read.
     pub max_nested_bytes: u64,
+    /// Largest nested archive held in memory: a larger one is written to an unnamed temporary
+    /// file and read from there, so that memory stays bounded however large it is.
+    pub max_nested_in_memory: usize,
     /// Largest ratio of declared uncompressed to compressed size of a nested archive, applied
     /// once it declares more than `ratio_floor` bytes (small archives compress well legitimately).
     pub max_nested_ratio: u64,
@@ -71,6 +74,7 @@ impl Default for Limits {
             max_text_bytes: 16 << 20,
             max_depth: 3,
             max_nested_bytes: 512 << 20,
+            max_nested_in_memory: 16 << 20,
             max_nested_ratio: 100,
             ratio_floor: 16 << 20,
             max_nested_unpacked: 1 << 30,
@@ -124,11 +128,36 @@ fn read_rest(reader: &mut dyn EntryRead, head: &[u8], size_hint: u64, max: u64) 
     Ok((bytes.len() as u64 <= max).then_some(bytes))
 }
 
-/// What reading one file found: its content, or the bytes of an archive nested in the package,
-/// which the zip reader scans in turn.
+/// Writes `head` and the rest of `reader` to an unnamed temporary file, up to `max` bytes in all.
+fn spool(reader: &mut dyn EntryRead, head: &[u8], max: u64) -> io::Result<Option<(std::fs::File, u64)>> {
+    use std::io::{Seek, Write};
+    let mut file = tempfile::tempfile()
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot create a temporary file for a nested archive: {e}")))?;
+    let mut out = io::BufWriter::with_capacity(1 << 20, &mut file);
+    out.write_all(head)?;
+    let rest = reader.copy_rest(&mut out, max.saturating_sub(head.len() as u64))?;
+    out.flush()?;
+    drop(out);
+    let len = head.len() as u64 + rest;
+    if len > max {
+        return Ok(None);
+    }
+    file.rewind()?;
+    Ok(Some((file, len)))
+}
+
+/// What reading one file found: its content, or an archive nested in the package, which the
+/// zip reader scans in turn.
 pub(crate) enum Inspected {
     Content(Content),
-    Archive(Vec<u8>),
+    Archive(NestedArchive),
+}
+
+/// A nested archive's bytes: in memory when small, else in an unnamed temporary file (which the
+/// system removes when it is closed, even after a crash).
+pub(crate) enum NestedArchive {
+    Memory(Vec<u8>),
+    Spooled { file: std::fs::File, len: u64 },
 }
 
 /// Reads one regular file: sniffs, and reads further only what needs it.
@@ -163,10 +192,17 @@ fn inspect_inner(
                     format!("{size} bytes is over the {} byte limit for nested archives", limits.max_nested_bytes);
                 return done(Content::ArchiveRefused(why));
             }
-            let Some(bytes) = read_rest(reader, head, size, limits.max_nested_bytes)? else {
-                return done(Content::ArchiveRefused("larger than its header says".into()));
+            let too_large = || done(Content::ArchiveRefused("larger than its header says".into()));
+            if size <= limits.max_nested_in_memory as u64 {
+                let Some(bytes) = read_rest(reader, head, size, limits.max_nested_in_memory as u64)? else {
+                    return too_large();
+                };
+                return Ok(Inspected::Archive(NestedArchive::Memory(bytes)));
+            }
+            let Some((file, len)) = spool(reader, head, limits.max_nested_bytes)? else {
+                return too_large();
             };
-            Ok(Inspected::Archive(bytes))
+            Ok(Inspected::Archive(NestedArchive::Spooled { file, len }))
         }
         Some(kind) if kind.is_object() => {
             if size > limits.max_object_bytes {

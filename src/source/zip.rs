@@ -17,7 +17,7 @@ use zip::{CompressionMethod, System, ZipArchive};
 
 use super::central;
 use super::entry_read::{Inflater, ZipEntryReader};
-use super::inspect::{Inspected, Limits, inspect};
+use super::inspect::{Inspected, Limits, NestedArchive, inspect};
 use super::{Content, Contents, Entry, EntryKind};
 use crate::error::Error;
 use crate::paths::EntryPath;
@@ -120,7 +120,13 @@ pub(super) fn read_file(path: &Path, limits: &Limits) -> Result<Contents, Error>
 pub(super) fn expand(inspected: Inspected, path: &EntryPath, limits: &Limits, depth: u32) -> (Content, Vec<Entry>) {
     match inspected {
         Inspected::Content(content) => (content, Vec::new()),
-        Inspected::Archive(bytes) => read_nested(bytes, path, limits, depth + 1),
+        Inspected::Archive(NestedArchive::Memory(bytes)) => {
+            let len = bytes.len() as u64;
+            read_nested(Cursor::new(Arc::<[u8]>::from(bytes)), len, path, limits, depth + 1)
+        }
+        Inspected::Archive(NestedArchive::Spooled { file, len }) => {
+            read_nested(SharedFile::new(file, len), len, path, limits, depth + 1)
+        }
     }
 }
 
@@ -141,10 +147,15 @@ pub(super) fn read_bytes(bytes: Vec<u8>, limits: &Limits) -> Result<Contents, Er
     Ok(Contents { entries, zipped_size: Some(len) })
 }
 
-/// Scans a nested archive held in memory; its entries are named `outer!/inner`.
-fn read_nested(bytes: Vec<u8>, outer: &EntryPath, limits: &Limits, depth: u32) -> (Content, Vec<Entry>) {
-    let compressed = bytes.len() as u64;
-    let mut archive = match ZipArchive::new(Cursor::new(bytes)) {
+/// Scans a nested archive of `compressed` bytes; its entries are named `outer!/inner`.
+fn read_nested<R: Read + Seek + Clone>(
+    reader: R,
+    compressed: u64,
+    outer: &EntryPath,
+    limits: &Limits,
+    depth: u32,
+) -> (Content, Vec<Entry>) {
+    let mut archive = match ZipArchive::new(reader) {
         Ok(a) => a,
         Err(e) => {
             return (Content::ArchiveRefused(format!("not a readable zip: {}", zip_error(&e))), Vec::new());
@@ -169,7 +180,7 @@ fn read_nested(bytes: Vec<u8>, outer: &EntryPath, limits: &Limits, depth: u32) -
         entries.extend(read_entry(&mut archive, &mut inflater, i, Some(outer), limits, depth));
     }
     if archive.has_duplicate_names() {
-        let mut reader = Cursor::new(archive.clone().into_inner().into_inner());
+        let mut reader = archive.clone().into_inner();
         let (copies, repeated) = duplicate_copies(&mut reader, &archive, Some(outer), limits, depth);
         add_duplicates(&mut entries, copies, &repeated, Some(outer));
     }
