@@ -4,6 +4,8 @@
 
 use std::io::{self, Read, Seek, SeekFrom};
 
+use super::inspect::read_head;
+
 const CENTRAL_SIGNATURE: u32 = 0x0201_4b50;
 const LOCAL_SIGNATURE: u32 = 0x0403_4b50;
 
@@ -57,7 +59,7 @@ pub(super) fn records<R: Read + Seek>(
     let mut out = Vec::new();
     let mut fixed = [0u8; 46];
     while out.len() < max {
-        if read_exact_or_end(reader, &mut fixed)? < fixed.len() || u32_at(&fixed, 0) != CENTRAL_SIGNATURE {
+        if read_head(reader, &mut fixed)? < fixed.len() || u32_at(&fixed, 0) != CENTRAL_SIGNATURE {
             break;
         }
         let (name_len, extra_len, comment_len) =
@@ -116,19 +118,6 @@ pub(super) fn data_start<R: Read + Seek>(reader: &mut R, record: &Record) -> io:
     }
     let skip = u16_at(&local, 26) as u64 + u16_at(&local, 28) as u64;
     Ok(record.local_header + 30 + skip)
-}
-
-fn read_exact_or_end<R: Read>(reader: &mut R, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match reader.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 /// The Unicode character of a CP437 byte of 0x80 and above.
