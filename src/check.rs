@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::config::Policy;
 use crate::error::Error;
@@ -36,7 +37,7 @@ pub struct Checked {
 
 /// Checks every input against its target and returns one report.
 pub fn check(inputs: &[PathBuf], options: &Options) -> Result<Report, Error> {
-    let mut report = Report { inputs: Vec::new(), findings: Vec::new() };
+    let mut report = Report::default();
     for input in inputs {
         let checked = check_input(input, &input.display().to_string(), options)?;
         report.inputs.push(checked.summary);
@@ -62,12 +63,26 @@ pub fn check_input(input: &Path, label: &str, options: &Options) -> Result<Check
     let contents = crate::source::read(input, &options.limits)?;
     let mut layers = Vec::new();
     for layer in &options.layers {
-        layers.push(Package::layer(crate::source::read(layer, &options.limits)?, input_kind(layer)));
+        layers.push(Arc::new(Package::layer(crate::source::read(layer, &options.limits)?, input_kind(layer))));
     }
     let package = Package::build(contents, input_kind(input), layers);
     let (target, assumed) = crate::target::resolve::resolve(input, &package, &options.target)?;
-    let mut findings = check_package(&package, &target, label);
-    let ignored = options.policy.apply(&mut findings);
+    let (summary, findings) = judge(&package, &target, assumed, label, &options.policy);
+    Ok(Checked { package, target, summary, findings })
+}
+
+/// Judges a package already read against a resolved target: every rule, then the user's policy,
+/// then the summary of its input. Reading is the expensive part; this is cheap, so one package
+/// may be judged against several targets or with several sets of layers.
+pub fn judge(
+    package: &Package,
+    target: &Target,
+    assumed: Vec<Assumption>,
+    label: &str,
+    policy: &Policy,
+) -> (InputReport, Vec<Finding>) {
+    let mut findings = check_package(package, target, label);
+    let ignored = policy.apply(&mut findings);
     let summary = InputReport {
         input: label.to_string(),
         layout: package.layout,
@@ -82,9 +97,10 @@ pub fn check_input(input: &Path, label: &str, options: &Options) -> Result<Check
         entries: package.entries.len(),
         binaries: package.objects().count(),
         ignored,
-        packages: package_summaries(&package, &target, &findings),
+        packages: package_summaries(package, target, &findings),
+        app: None,
     };
-    Ok(Checked { package, target, summary, findings })
+    (summary, findings)
 }
 
 /// Runs every rule over a package already read.

@@ -20,6 +20,7 @@ pub mod loader;
 pub mod package;
 pub mod paths;
 pub mod report;
+pub mod resource;
 pub mod rules;
 pub mod source;
 pub mod target;

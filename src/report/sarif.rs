@@ -48,22 +48,41 @@ pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 text.push_str(&format!(". On Lambda: {seen}"));
             }
             let mut location = json!({ "physicalLocation": { "artifactLocation": { "uri": uri(&f.input) } } });
-            if !f.path.is_empty() {
-                location["logicalLocations"] = json!([{ "fullyQualifiedName": f.path, "kind": "member" }]);
+            let mut logical = Vec::new();
+            if let Some(id) = f.resource.id() {
+                // The function or layer of an application, as its template names it.
+                logical.push(json!({ "name": id, "fullyQualifiedName": id, "kind": "resource" }));
             }
+            if !f.path.is_empty() {
+                logical.push(json!({ "fullyQualifiedName": f.path, "kind": "member" }));
+            }
+            if !logical.is_empty() {
+                location["logicalLocations"] = json!(logical);
+            }
+            let fingerprint = match f.resource.id() {
+                Some(id) => format!("{}:{id}:{}", f.code, f.path),
+                None => format!("{}:{}", f.code, f.path),
+            };
             let mut result = json!({
                 "ruleId": f.code,
                 "ruleIndex": index,
                 "level": level(f.severity),
                 "message": { "text": text },
                 "locations": [location],
-                "partialFingerprints": { "elfcheck/v1": format!("{}:{}", f.code, f.path) },
+                "partialFingerprints": { "elfcheck/v1": fingerprint },
             });
             if let Some(fix) = &f.fix {
                 result["properties"] = json!({ "fix": fix });
             }
             if let Some(p) = &f.package {
                 result["properties"]["package"] = json!(p);
+            }
+            if let Some(function) = &f.resource.function {
+                result["properties"]["function"] = json!(function);
+            }
+            if let Some(layer) = &f.resource.layer {
+                result["properties"]["layer"] = json!(layer);
+                result["properties"]["forFunctions"] = json!(f.resource.for_functions);
             }
             result
         })
