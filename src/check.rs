@@ -25,6 +25,9 @@ pub struct Options {
     /// Layers attached to the function: their `lib/` and other directories are under `/opt` for
     /// the loader, and their size counts against the function's limit.
     pub layers: Vec<PathBuf>,
+    /// Check every input as one package, even a build output or project root that holds an
+    /// application (see [`crate::app`]).
+    pub packages_only: bool,
 }
 
 /// One input read and checked: the package, the target it was judged against, what was found.
@@ -35,7 +38,8 @@ pub struct Checked {
     pub findings: Vec<Finding>,
 }
 
-/// Checks every input against its target and returns one report.
+/// Checks every input as one package against its target and returns one report
+/// ([`crate::app::check`] also reads applications).
 pub fn check(inputs: &[PathBuf], options: &Options) -> Result<Report, Error> {
     let mut report = Report::default();
     for input in inputs {

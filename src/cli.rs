@@ -18,7 +18,7 @@ use elfcheck::{Arch, Severity};
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true,
     after_help = "Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage, input or internal error.\n\
-                  Examples:\n  elfcheck function.zip --runtime python3.12\n  elfcheck layer.zip --runtime nodejs20.x --arch arm64 --format json\n  elfcheck explain glibc-too-new"
+                  Examples:\n  elfcheck function.zip --runtime python3.12\n  elfcheck .aws-sam/build            (every function of a SAM, CDK or Serverless build)\n  elfcheck layer.zip --runtime nodejs20.x --arch arm64 --format json\n  elfcheck explain glibc-too-new"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -88,6 +88,11 @@ pub struct CheckArgs {
     /// beside the package.
     #[arg(long)]
     pub no_template: bool,
+
+    /// Check each PATH as one package, even a build output (.aws-sam/build, cdk.out,
+    /// .serverless) or a project root holding one.
+    #[arg(long)]
+    pub no_app: bool,
 }
 
 #[derive(Debug, Args)]

@@ -63,16 +63,25 @@ fn load_config(args: &ConfigArgs, first_input: &Path) -> anyhow::Result<Config> 
     Ok(found.unwrap_or_default())
 }
 
+/// Whether any input is an application (and not `--no-app`): then `elfcheck.toml`'s runtime and
+/// architecture do not apply (the template gives each function its own), and the command
+/// line's are refused by the library.
+fn any_app(paths: &[std::path::PathBuf], no_app: bool) -> bool {
+    !no_app && paths.iter().any(|p| !elfcheck::app::detect(p).is_empty())
+}
+
 fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let config = load_config(&args.settings, &args.paths[0])?;
+    let app = any_app(&args.paths, args.no_app);
     let options = Options {
         target: Requested {
-            runtime: args.target.runtime.clone().or(config.runtime.clone()),
-            arch: args.target.arch.or(config.arch),
+            runtime: args.target.runtime.clone().or(config.runtime.clone().filter(|_| !app)),
+            arch: args.target.arch.or(config.arch.filter(|_| !app)),
             from_templates: !args.no_template,
         },
         layers: args.target.layer.clone(),
         policy: config.policy.clone(),
+        packages_only: args.no_app,
         ..Options::default()
     };
     let fail_on = args.fail_on.or(config.fail_on).unwrap_or(elfcheck::Severity::Error);
