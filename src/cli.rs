@@ -126,13 +126,19 @@ pub struct OutputArgs {
 /// new package atomically, and re-checks it: exit 0 only when no error remains.
 #[derive(Debug, Args)]
 pub struct FixArgs {
-    /// The package to fix: a zip or a directory. It is never modified unless --in-place.
+    /// The package to fix: a zip or a directory, or an application's build output or project
+    /// root (each function for its own target). It is never modified unless --in-place.
     #[arg(value_name = "PACKAGE")]
     pub path: PathBuf,
 
-    /// Where to write the fixed package (a zip for a zip, a directory for a directory).
+    /// Where to write the fixed package (a zip for a zip, a directory for a directory; for an
+    /// application, a new directory holding a fixed copy of its build output).
     #[arg(long, short = 'o', value_name = "OUT")]
     pub output: Option<PathBuf>,
+
+    /// Fix PACKAGE as one package, even a build output or a project root holding one.
+    #[arg(long)]
+    pub no_app: bool,
 
     /// Replace the input itself (still atomically, and only when the re-check passes).
     #[arg(long)]

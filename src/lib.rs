@@ -7,7 +7,7 @@
 //!
 //! The public entry points are [`check`] (every input, one report; an application's build output
 //! gives a section per function and layer, see [`app`]), [`check_input`] (one input, with the
-//! package it read) and [`fix::run`].
+//! package it read), [`fix::run`] and, for applications, [`app::fix::run`].
 
 pub mod app;
 pub mod attribution;

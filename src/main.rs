@@ -97,6 +97,8 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
 
 fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
     let config = load_config(&args.settings, &args.path)?;
+    let found = if args.no_app { Vec::new() } else { elfcheck::app::detect(&args.path) };
+    let app = !found.is_empty();
     let options = elfcheck::fix::FixOptions {
         input: args.path.clone(),
         output: args.output,
@@ -111,17 +113,22 @@ fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
         quiet: args.quiet,
         scan: Options {
             target: Requested {
-                runtime: args.target.runtime.or(config.runtime),
-                arch: args.target.arch.or(config.arch),
+                runtime: args.target.runtime.or(config.runtime.filter(|_| !app)),
+                arch: args.target.arch.or(config.arch.filter(|_| !app)),
                 from_templates: true,
             },
             layers: args.target.layer,
             policy: config.policy,
+            packages_only: args.no_app,
             ..Options::default()
         },
     };
     let mut out = io::stdout().lock();
-    let outcome = elfcheck::fix::run(&options, &mut out)?;
+    let outcome = if app {
+        elfcheck::app::fix::run(&options, &found, &mut out)?
+    } else {
+        elfcheck::fix::run(&options, &mut out)?
+    };
     if let (Some(report), 1) = (&outcome.recheck, outcome.exit_code) {
         let color = use_color(args.color);
         colored::control::set_override(color);

@@ -206,6 +206,49 @@ fn no_app_checks_the_folder_as_one_package() {
     assert!(doc["inputs"][0].get("function").is_none());
 }
 
+#[test]
+fn fix_plans_each_function_for_its_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = sam_project(dir.path());
+    let o = elfcheck(&project, &["fix", ".aws-sam/build", "--plan", "--via", "pip"]);
+    let text = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{text}{}", stderr(&o));
+    assert!(text.contains("== function ArmFn"), "{text}");
+    assert!(!text.contains("== function X86Fn"), "{text}");
+    // An OUT that exists is refused: -o names the new copy of the build output.
+    std::fs::create_dir(project.join("out")).unwrap();
+    let o = elfcheck(&project, &["fix", ".aws-sam/build", "-o", "out", "--via", "pip"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = elfcheck(&project, &["fix", ".aws-sam/build", "--via", "pip"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("-o OUT"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_layer_shared_by_two_architectures_is_not_fixed_for_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = sam_project(dir.path());
+    let build = project.join(".aws-sam/build");
+    // The layer now carries the x86_64 extension, both functions load it from /opt/python.
+    std::fs::remove_dir_all(build.join("SharedLayer")).unwrap();
+    Pkg::new()
+        .fixture("python/fast.cpython-312-x86_64-linux-gnu.so", "x86_64/pyext.so")
+        .write_dir(&build, "SharedLayer");
+    for f in ["X86Fn", "ArmFn"] {
+        std::fs::remove_file(build.join(f).join("fast.cpython-312-x86_64-linux-gnu.so")).unwrap();
+    }
+    let o = elfcheck(&project, &[".aws-sam/build", "--format", "json"]);
+    let doc = json(&o);
+    let layer_errors: Vec<&Value> =
+        findings(&doc, "layer", "SharedLayer").into_iter().filter(|f| f["severity"] == "error").collect();
+    assert_eq!(layer_errors.len(), 1, "{layer_errors:#?}");
+    assert_eq!(strings(&layer_errors[0]["for_functions"]), vec!["ArmFn"]);
+    let o = elfcheck(&project, &["fix", ".aws-sam/build", "--plan", "--via", "pip"]);
+    let text = stdout(&o);
+    assert!(text.contains("cannot fix layer SharedLayer: it is attached by"), "{text}");
+    assert!(text.contains("x86_64 functions (X86Fn)") && text.contains("arm64 functions (ArmFn)"), "{text}");
+}
+
 // --- the real builds of tests/apps --------------------------------------------------------------
 
 fn apps_dir() -> PathBuf {
@@ -335,5 +378,42 @@ fn project_roots() {
         let doc = json(&o);
         assert_eq!(doc["apps"].as_array().unwrap().len(), 1, "{app}");
         assert_eq!(doc["apps"][0]["root"], output, "{app}");
+    }
+}
+
+/// `fix --plan`: the broken arm64 function is planned for arm64; CDK's shared asset, code of
+/// an x86_64 and an arm64 function, is refused with the reason.
+#[test]
+#[ignore = "needs the real builds: tests/apps/build.sh OUTDIR, then ELFCHECK_APPS_DIR=OUTDIR"]
+fn fix_plans() {
+    let o = elfcheck(&apps_dir().join("sam"), &["fix", ".", "--plan", "--via", "pip"]);
+    let text = stdout(&o);
+    assert!(text.contains("== function ArmMakeFunction"), "{text}");
+    assert!(text.contains("manylinux2014_aarch64"), "{text}");
+    let o = elfcheck(&apps_dir().join("cdk"), &["fix", ".", "--plan", "--via", "pip"]);
+    let text = stdout(&o);
+    assert!(text.contains("cannot fix `asset.b3ec2f7f"), "{text}");
+    assert!(
+        text.contains("ArmHostFunction79DA8995 (python3.11 arm64), X86FunctionDB4E1A15 (python3.11 x86_64)"),
+        "{text}"
+    );
+}
+
+/// `fix -o OUT --via pip` on the SAM and Serverless builds (PyPI): OUT is a fixed copy of the
+/// build output that checks clean, and the build output itself is unchanged.
+#[test]
+#[ignore = "needs the real builds (tests/apps/build.sh) and PyPI"]
+fn fix_writes_a_fixed_copy() {
+    for (app, output) in [("sam", ".aws-sam/build"), ("serverless", ".serverless")] {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("fixed");
+        let project = apps_dir().join(app);
+        let o = elfcheck(&project, &["fix", output, "-o", out.to_str().unwrap(), "--via", "pip", "-q"]);
+        assert_eq!(o.status.code(), Some(0), "{app}: {}{}", stdout(&o), stderr(&o));
+        let o = elfcheck(tmp.path(), &["fixed", "--format", "json"]);
+        assert_eq!(o.status.code(), Some(0), "{app}: {}", stdout(&o));
+        assert_eq!(json(&o)["apps"][0]["tool"], app);
+        let o = elfcheck(&project, &[output]);
+        assert_eq!(o.status.code(), Some(1), "{app}: the input must stay as it was");
     }
 }

@@ -5,7 +5,8 @@
 //! [`Application`]: every zip function with its runtime, architecture, code location and the
 //! layers it attaches, every layer, and what is not checked (container images, layers from
 //! outside the application) with the reason. [`check`] then reads every distinct code location
-//! once and judges it per function ([`run`]).
+//! once and judges it per function ([`run`]); [`fix`] rebuilds each function's code for that
+//! function's target.
 //!
 //! - [`cfn`]: CloudFormation templates in YAML or JSON, static intrinsic functions.
 //! - [`resources`]: functions and layers of one template, whatever the tool.
@@ -13,6 +14,7 @@
 
 mod cdk;
 pub mod cfn;
+pub mod fix;
 pub mod resources;
 mod run;
 mod sam;

@@ -5,7 +5,7 @@
 //! written to a temporary file beside the output and renamed into place only after the re-check
 //! finds no error. An interrupt removes every temporary file and directory.
 
-mod cleanup;
+pub(crate) mod cleanup;
 mod docker;
 mod npm;
 mod pip;
