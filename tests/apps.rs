@@ -249,6 +249,40 @@ fn a_layer_shared_by_two_architectures_is_not_fixed_for_one() {
     assert!(text.contains("x86_64 functions (X86Fn)") && text.contains("arm64 functions (ArmFn)"), "{text}");
 }
 
+#[test]
+fn external_layers_count_and_unresolved_values_are_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let build = dir.path().join(".aws-sam/build");
+    std::fs::create_dir_all(&build).unwrap();
+    let arns: Vec<String> =
+        (1..=5).map(|i| format!("      - arn:aws:lambda:us-east-1:123456789012:layer:l{i}:1")).collect();
+    std::fs::write(
+        build.join("template.yaml"),
+        format!(
+            "Parameters:\n  Rt: {{Type: String}}\nResources:\n  L:\n    Type: AWS::Serverless::LayerVersion\n    Properties: {{ContentUri: L}}\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: F\n      Runtime: !Ref Rt\n      Layers:\n      - !Ref L\n{}\n",
+            arns.join("\n")
+        ),
+    )
+    .unwrap();
+    Pkg::new().file("app.py", "x = 1\n", 0o644).write_dir(&build, "F");
+    Pkg::new().file("python/l.py", "x = 1\n", 0o644).write_dir(&build, "L");
+    let o = elfcheck(dir.path(), &[".aws-sam/build", "--format", "json"]);
+    let doc = json(&o);
+    let f = findings(&doc, "function", "F");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0]["code"], "package-too-large");
+    assert!(f[0]["message"].as_str().unwrap().starts_with("6 layers (5 from outside the application)"));
+    let assumed = &sections(&doc, "function", "F")[0]["target"]["assumed"][0];
+    assert_eq!(assumed["kind"], "template-unresolved");
+    assert!(assumed["reason"].as_str().unwrap().contains("`Rt` has no default"), "{assumed}");
+    let o = elfcheck(dir.path(), &[".aws-sam/build"]);
+    assert!(
+        stdout(&o).contains("assumed: `Runtime` not read from the template: parameter `Rt` has no default"),
+        "{}",
+        stdout(&o)
+    );
+}
+
 // --- the real builds of tests/apps --------------------------------------------------------------
 
 fn apps_dir() -> PathBuf {
