@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use crate::paths::{file_name, join, parent};
 use crate::source::{Content, Entry, EntryKind};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Ecosystem {
     Python,

@@ -22,6 +22,71 @@ pub const SNIFF_LEN: usize = 64;
 /// Object files larger than this are not parsed (Lambda's own limit on a whole package is 250 MB).
 pub const MAX_OBJECT_BYTES: u64 = 512 << 20;
 
+/// Most entries kept from each list an ELF file declares: DT_NEEDED, DT_RPATH and DT_RUNPATH
+/// entries, `.gnu.version_r` libraries, and the versions needed from each. Real files have tens;
+/// a hostile one can point thousands of entries at one long string.
+pub const MAX_LIST: usize = 1024;
+/// Longest string kept (a library, a search path, a version or symbol name); longer ones are cut.
+pub const MAX_STRING: usize = 4096;
+/// Most symbols kept per version need, and for all version needs of one file together (they
+/// serve as examples in messages).
+pub const MAX_SYMBOLS_PER_NEED: usize = 32;
+pub const MAX_SYMBOLS: usize = 512;
+/// Most bytes the strings of one file's description may take, all lists together.
+pub const MAX_STRING_BYTES: usize = 1 << 20;
+
+/// What the strings copied out of one object file may still take, in bytes (each string costs
+/// its length plus its own header); a list cut short by it or by the bounds above is recorded
+/// in [`ElfInfo::truncated`]. Every count and size the input controls is bounded before it is
+/// copied: goblin hands out borrowed strings, and only what is kept here is allocated.
+#[derive(Debug)]
+pub struct StringBudget {
+    left: usize,
+    truncated: bool,
+}
+
+impl StringBudget {
+    pub fn new(bytes: usize) -> StringBudget {
+        StringBudget { left: bytes, truncated: false }
+    }
+
+    /// The bytes not used.
+    pub fn left(&self) -> usize {
+        self.left
+    }
+
+    /// A copy of `s`, cut to [`MAX_STRING`], or `None` once the budget is spent.
+    fn keep(&mut self, s: &str) -> Option<String> {
+        let cut = cut(s, MAX_STRING);
+        self.truncated |= cut.len() < s.len();
+        let cost = cut.len() + std::mem::size_of::<String>();
+        if cost > self.left {
+            self.truncated = true;
+            return None;
+        }
+        self.left -= cost;
+        Some(cut.to_string())
+    }
+
+    /// At most [`MAX_LIST`] of `items`, as far as the budget goes.
+    fn list(&mut self, items: &[&str]) -> Vec<String> {
+        self.truncated |= items.len() > MAX_LIST;
+        items.iter().take(MAX_LIST).map_while(|s| self.keep(s)).collect()
+    }
+}
+
+/// `s` cut to at most `max` bytes, at a character boundary.
+fn cut(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 /// What the first bytes of a file say it may be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sniffed {
@@ -124,6 +189,10 @@ pub struct ElfInfo {
     pub napi: bool,
     /// Exports `PyInit_<name>`: a CPython extension module.
     pub python_init: Option<String>,
+    /// A list or string above was cut to the bounds of [`StringBudget`] (hostile or corrupt
+    /// input): what the file needs may be incomplete.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
 }
 
 /// One `GLIBC_2.28`-style version that the file needs from a library (`.gnu.version_r`).
@@ -133,8 +202,11 @@ pub struct VersionNeed {
     pub version: String,
     /// `VER_FLG_WEAK`: the loader only warns when it is missing.
     pub weak: bool,
-    /// The undefined symbols bound to this version, sorted.
+    /// Undefined symbols bound to this version, sorted: examples for messages, at most
+    /// [`MAX_SYMBOLS_PER_NEED`] of them.
     pub symbols: Vec<String>,
+    /// How many undefined symbols are bound to this version in all.
+    pub symbols_total: usize,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
@@ -243,6 +315,31 @@ impl Object {
 /// Classifies a whole file that [`sniff`] called an object file. Returns `None` when the file
 /// turns out not to be one (a text file that starts with `MZ`).
 pub fn classify(kind: Sniffed, bytes: &[u8]) -> Option<Object> {
+    classify_within(kind, bytes, &mut StringBudget::new(MAX_STRING_BYTES))
+}
+
+/// Bytes of an object file kept in memory: larger files are judged from their first bytes
+/// ([`forget_section_headers`]), so that no object needs more memory than this.
+pub const MAX_OBJECT_PREFIX: usize = 64 << 20;
+
+/// For an ELF file of which only the first bytes are held: drops the section-header table from
+/// the header (it lies at the end of the file), so the file is read as the loader reads it,
+/// through its program headers and dynamic section, which lie at the start.
+pub fn forget_section_headers(bytes: &mut [u8]) {
+    let fields: &[(usize, usize)] = match bytes.get(4) {
+        Some(&ELFCLASS32) => &[(0x20, 4), (0x30, 2), (0x32, 2)],
+        Some(_) => &[(0x28, 8), (0x3c, 2), (0x3e, 2)],
+        None => return,
+    };
+    for &(at, len) in fields {
+        if let Some(field) = bytes.get_mut(at..at + len) {
+            field.fill(0);
+        }
+    }
+}
+
+/// [`classify`], copying no more strings than `budget` allows (and taking them from it).
+pub fn classify_within(kind: Sniffed, bytes: &[u8], budget: &mut StringBudget) -> Option<Object> {
     if !kind.is_object() {
         return None;
     }
@@ -256,7 +353,7 @@ pub fn classify(kind: Sniffed, bytes: &[u8]) -> Option<Object> {
     // goblin is defensive but not proven against every hostile input: a panic is a finding too.
     IN_PARSER.with(|p| p.set(true));
     let parsed = catch_unwind(AssertUnwindSafe(|| match kind {
-        Sniffed::Elf => parse_elf(bytes).map(Object::Elf),
+        Sniffed::Elf => parse_elf(bytes, budget).map(Object::Elf),
         Sniffed::MachO | Sniffed::FatMachO => parse_macho(bytes).map(Object::MachO),
         _ => parse_pe(bytes).map(Object::Pe),
     }));
@@ -291,10 +388,14 @@ fn has_pe_signature(bytes: &[u8]) -> bool {
     off.checked_add(4).and_then(|end| bytes.get(off..end)) == Some(b"PE\0\0".as_slice())
 }
 
-fn parse_elf(bytes: &[u8]) -> Result<ElfInfo, String> {
+fn parse_elf(bytes: &[u8], budget: &mut StringBudget) -> Result<ElfInfo, String> {
     let header = Elf::parse_header(bytes).map_err(|e| e.to_string())?;
     let bits = if header.e_ident[4] == ELFCLASS32 { 32 } else { 64 };
     let big_endian = header.e_ident[5] == ELFDATA2MSB;
+    let indexed = strings_goblin_indexes(bytes, &header);
+    if indexed > MAX_INDEXED_STRINGS {
+        return Err(format!("its string tables hold {indexed} strings, over the limit of {MAX_INDEXED_STRINGS}"));
+    }
     let elf = Elf::parse(bytes).map_err(|e| describe_goblin_error(&e))?;
 
     let pie =
@@ -319,32 +420,81 @@ fn parse_elf(bytes: &[u8]) -> Result<ElfInfo, String> {
         } else if name.starts_with("napi_register_module_v") {
             napi = true;
         } else if let Some(module) = name.strip_prefix("PyInit_") {
-            python_init = Some(module.to_string());
+            python_init = Some(cut(module, MAX_STRING).to_string());
         }
     }
 
+    // The interpreter and soname are kept whatever the budget (cut to length): rules need them.
+    let mut truncated = [elf.interpreter, elf.soname].iter().flatten().any(|s| s.len() > MAX_STRING);
+    let interpreter = elf.interpreter.map(|s| cut(s, MAX_STRING).to_string());
+    let soname = elf.soname.map(|s| cut(s, MAX_STRING).to_string());
+    let needed = budget.list(&elf.libraries);
+    let rpath = budget.list(&elf.rpaths);
+    let runpath = budget.list(&elf.runpaths);
+    let version_defs = version_defs(bytes, &elf, budget);
+    let version_needs = version_needs(bytes, &elf, budget);
+    truncated |= budget.truncated;
     Ok(ElfInfo {
         bits,
         big_endian,
         machine: elf.header.e_machine,
         kind,
-        interpreter: elf.interpreter.map(str::to_string),
-        soname: elf.soname.map(str::to_string),
-        needed: elf.libraries.iter().map(|s| s.to_string()).collect(),
-        rpath: elf.rpaths.iter().map(|s| s.to_string()).collect(),
-        runpath: elf.runpaths.iter().map(|s| s.to_string()).collect(),
+        interpreter,
+        soname,
+        needed,
+        rpath,
+        runpath,
         dynamic: elf.dynamic.is_some(),
-        version_needs: version_needs(bytes, &elf),
-        version_defs: version_defs(bytes, &elf),
+        version_needs,
+        version_defs,
         node_module_version,
         napi,
         python_init,
+        truncated,
     })
+}
+
+/// Most strings goblin may index in an ELF file's string tables: it lists every string of the
+/// section-name table, the symbol table's names and the dynamic names (one 24-byte slot each), so
+/// a table of N NUL bytes would cost 24 N bytes. Real files have well under a million.
+const MAX_INDEXED_STRINGS: usize = 2 << 20;
+
+/// How many strings goblin would index for this file (at most: one per NUL byte of each table).
+fn strings_goblin_indexes(bytes: &[u8], header: &goblin::elf::Header) -> usize {
+    use goblin::container::{Container, Ctx, Endian};
+    use goblin::elf::section_header::{SHN_XINDEX, SHT_SYMTAB};
+    use goblin::elf::{Dynamic, ProgramHeader};
+    let container = if header.e_ident[4] == ELFCLASS32 { Container::Little } else { Container::Big };
+    let endian = if header.e_ident[5] == ELFDATA2MSB { Endian::Big } else { Endian::Little };
+    let ctx = Ctx::new(container, endian);
+    let nuls = |offset: u64, size: u64| {
+        let len = bytes.len() as u64;
+        let (start, end) = (offset.min(len) as usize, offset.saturating_add(size).min(len) as usize);
+        bytes[start..end].iter().filter(|b| **b == 0).count()
+    };
+    let mut n = 0;
+    if let Ok(sections) = SectionHeader::parse(bytes, header.e_shoff as usize, header.e_shnum as usize, ctx) {
+        let table = |i: usize| {
+            let i =
+                if i == SHN_XINDEX as usize { sections.first().map_or(usize::MAX, |s| s.sh_link as usize) } else { i };
+            sections.get(i).map_or(0, |s| nuls(s.sh_offset, s.sh_size))
+        };
+        n += table(header.e_shstrndx as usize);
+        if let Some(symtab) = sections.iter().rfind(|s| s.sh_type == SHT_SYMTAB) {
+            n += table(symtab.sh_link as usize);
+        }
+    }
+    if let Ok(phdrs) = ProgramHeader::parse(bytes, header.e_phoff as usize, header.e_phnum as usize, ctx)
+        && let Ok(Some(dynamic)) = Dynamic::parse(bytes, &phdrs, ctx)
+    {
+        n += nuls(dynamic.info.strtab as u64, dynamic.info.strsz as u64);
+    }
+    n
 }
 
 /// Reads `.gnu.version_r` through the dynamic section (DT_VERNEED, DT_VERNEEDNUM, DT_VERSYM),
 /// which is what the loader reads too: this works when the section headers are stripped.
-fn version_needs(bytes: &[u8], elf: &Elf) -> Vec<VersionNeed> {
+fn version_needs(bytes: &[u8], elf: &Elf, budget: &mut StringBudget) -> Vec<VersionNeed> {
     let Some(dynamic) = &elf.dynamic else {
         return Vec::new();
     };
@@ -368,27 +518,41 @@ fn version_needs(bytes: &[u8], elf: &Elf) -> Vec<VersionNeed> {
         return Vec::new();
     };
 
-    // vna_other -> (library, version, weak)
+    // vna_other -> (library, version, weak); at most MAX_LIST in all, however many the file lists.
     let mut needs: Vec<(u16, VersionNeed)> = Vec::new();
-    for need in verneed.iter().take(4096) {
-        let library = elf.dynstrtab.get_at(need.vn_file).unwrap_or("?").to_string();
-        for aux in need.iter().take(4096) {
+    'files: for need in verneed.iter().take(MAX_LIST + 1) {
+        let library = elf.dynstrtab.get_at(need.vn_file).unwrap_or("?");
+        for aux in need.iter().take(MAX_LIST + 1) {
             let Some(version) = elf.dynstrtab.get_at(aux.vna_name) else {
                 continue;
+            };
+            if needs.len() == MAX_LIST {
+                budget.truncated = true;
+                break 'files;
+            }
+            let (Some(library), Some(version)) = (budget.keep(library), budget.keep(version)) else {
+                break 'files;
             };
             needs.push((
                 aux.vna_other & 0x7fff,
                 VersionNeed {
-                    library: library.clone(),
-                    version: version.to_string(),
+                    library,
+                    version,
                     weak: aux.vna_flags & goblin::elf::symver::VER_FLG_WEAK != 0,
                     symbols: Vec::new(),
+                    symbols_total: 0,
                 },
             ));
         }
     }
 
-    if info.versym != 0 {
+    // The first need with each version index, as the loader matches them.
+    let mut by_index: std::collections::HashMap<u16, usize> = std::collections::HashMap::new();
+    for (i, (other, _)) in needs.iter().enumerate() {
+        by_index.entry(*other).or_insert(i);
+    }
+    let mut symbols_left = MAX_SYMBOLS;
+    if info.versym != 0 && !needs.is_empty() {
         let size = elf.dynsyms.len() as u64 * 2;
         let sym_shdr = [section(SHT_GNU_VERSYM, info.versym, size, 0)];
         if let Ok(Some(versym)) = VersymSection::parse(bytes, &sym_shdr, ctx) {
@@ -398,10 +562,23 @@ fn version_needs(bytes: &[u8], elf: &Elf) -> Vec<VersionNeed> {
                 }
                 let Some(vs) = versym.get_at(i) else { break };
                 let index = vs.version();
-                if let Some((_, need)) = needs.iter_mut().find(|(other, _)| *other == index)
-                    && let Some(name) = elf.dynstrtab.get_at(sym.st_name)
+                let Some(&n) = by_index.get(&index) else { continue };
+                let need = &mut needs[n].1;
+                need.symbols_total += 1;
+                // Symbols are examples for messages: cutting them loses nothing the rules judge,
+                // so it does not mark the file as read in part.
+                if symbols_left == 0
+                    || need.symbols.len() == MAX_SYMBOLS_PER_NEED
+                    || budget.left() < MAX_STRING_BYTES / 4
                 {
-                    need.symbols.push(name.to_string());
+                    continue;
+                }
+                let was_truncated = budget.truncated;
+                let kept = elf.dynstrtab.get_at(sym.st_name).and_then(|name| budget.keep(name));
+                budget.truncated = was_truncated;
+                if let Some(name) = kept {
+                    need.symbols.push(name);
+                    symbols_left -= 1;
                 }
             }
         }
@@ -416,7 +593,7 @@ fn version_needs(bytes: &[u8], elf: &Elf) -> Vec<VersionNeed> {
 
 /// Reads `.gnu.version_d` through the dynamic section (DT_VERDEF, DT_VERDEFNUM), as the loader
 /// does.
-fn version_defs(bytes: &[u8], elf: &Elf) -> Vec<String> {
+fn version_defs(bytes: &[u8], elf: &Elf, budget: &mut StringBudget) -> Vec<String> {
     let Some(dynamic) = &elf.dynamic else {
         return Vec::new();
     };
@@ -441,14 +618,14 @@ fn version_defs(bytes: &[u8], elf: &Elf) -> Vec<String> {
         return Vec::new();
     };
     let mut out = Vec::new();
-    for def in section.iter().take(4096) {
+    for def in section.iter().take(MAX_LIST) {
         if def.vd_flags & VER_FLG_BASE != 0 {
             continue;
         }
         if let Some(aux) = def.iter().next()
-            && let Some(name) = elf.dynstrtab.get_at(aux.vda_name)
+            && let Some(name) = elf.dynstrtab.get_at(aux.vda_name).and_then(|n| budget.keep(n))
         {
-            out.push(name.to_string());
+            out.push(name);
         }
     }
     out.sort();

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::advice::Lookup;
 use crate::config::Policy;
 use crate::error::Error;
 use crate::package::{InputKind, Layout, Package};
@@ -25,6 +26,8 @@ pub struct Options {
     /// Layers attached to the function: their `lib/` and other directories are under `/opt` for
     /// the loader, and their size counts against the function's limit.
     pub layers: Vec<PathBuf>,
+    /// Whether advice may ask the package index for compatible versions.
+    pub lookup: Lookup,
     /// Check every input as one package, even a build output or project root that holds an
     /// application (see [`crate::app`]).
     pub packages_only: bool,
@@ -71,22 +74,24 @@ pub fn check_input(input: &Path, label: &str, options: &Options) -> Result<Check
     }
     let package = Package::build(contents, input_kind(input), layers);
     let (target, assumed) = crate::target::resolve::resolve(input, &package, &options.target)?;
-    let (summary, findings) = judge(&package, &target, assumed, label, &options.policy);
+    let (mut summary, findings) = judge(&package, &target, assumed, label, options);
+    summary.fix_command = fix_command(input, label, &package, &target, &findings, &summary.packages);
     Ok(Checked { package, target, summary, findings })
 }
 
 /// Judges a package already read against a resolved target: every rule, then the user's policy,
-/// then the summary of its input. Reading is the expensive part; this is cheap, so one package
-/// may be judged against several targets or with several sets of layers.
+/// then the summary of its input (without a fix command, which depends on how the input is
+/// given). Reading is the expensive part; this is cheap, so one package may be judged against
+/// several targets or with several sets of layers.
 pub fn judge(
     package: &Package,
     target: &Target,
     assumed: Vec<Assumption>,
     label: &str,
-    policy: &Policy,
+    options: &Options,
 ) -> (InputReport, Vec<Finding>) {
     let mut findings = check_package(package, target, label);
-    let ignored = policy.apply(&mut findings);
+    let ignored = options.policy.apply(&mut findings);
     let summary = InputReport {
         input: label.to_string(),
         layout: package.layout,
@@ -101,7 +106,8 @@ pub fn judge(
         entries: package.entries.len(),
         binaries: package.objects().count(),
         ignored,
-        packages: package_summaries(package, target, &findings),
+        packages: package_summaries(package, target, &findings, options.lookup),
+        fix_command: None,
         app: None,
     };
     (summary, findings)
@@ -122,7 +128,8 @@ pub fn abi_unjudged(assumed: &[Assumption]) -> bool {
     assumed.iter().any(|a| matches!(a, Assumption::InferredRuntime { .. }))
 }
 
-fn package_summaries(pkg: &Package, target: &Target, findings: &[Finding]) -> Vec<PackageSummary> {
+fn package_summaries(pkg: &Package, target: &Target, findings: &[Finding], lookup: Lookup) -> Vec<PackageSummary> {
+    let advice = crate::advice::advise(pkg, target, findings, lookup);
     // Binaries per distribution, in one pass over the objects.
     let mut counts: HashMap<String, usize> = HashMap::new();
     for (e, _) in pkg.objects() {
@@ -146,11 +153,51 @@ fn package_summaries(pkg: &Package, target: &Target, findings: &[Finding]) -> Ve
             wheel_platform: dist.wheel_platform().map(str::to_string),
             binaries,
             errors,
-            fix: (errors > 0).then(|| crate::hint::reinstall(dist, target)),
+            fix: (errors > 0).then(|| crate::advice::package_fix(dist, target, advice.get(&dist.root))),
+            advice: advice.get(&dist.root).cloned(),
         });
     }
     out.sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
     out
+}
+
+/// The `elfcheck fix` command for an input with something `fix` can rebuild: the input, an output
+/// beside it, and the target the check used.
+fn fix_command(
+    input: &Path,
+    label: &str,
+    pkg: &Package,
+    target: &Target,
+    findings: &[Finding],
+    packages: &[PackageSummary],
+) -> Option<Vec<String>> {
+    let plan = crate::fix::plan::plan(pkg, target, findings);
+    if plan.is_empty() {
+        return None;
+    }
+    let stem = input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "package".into());
+    let out_name = if input.is_dir() {
+        format!("{stem}-fixed")
+    } else {
+        let ext = input.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+        format!("{stem}-fixed{ext}")
+    };
+    let out = match Path::new(label).parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(dir) => dir.join(out_name).display().to_string(),
+        None => out_name,
+    };
+    let mut argv = vec!["elfcheck".to_string(), "fix".into(), label.to_string(), "-o".into(), out];
+    if let Some(r) = target.runtime {
+        argv.extend(["--runtime".into(), r.id.clone()]);
+    }
+    argv.extend(["--arch".into(), target.arch.lambda_name().to_string()]);
+    let upgrades = packages
+        .iter()
+        .any(|p| p.advice.as_ref().is_some_and(|a| a.newest_compatible.is_some() && a.newest_compatible != p.version));
+    if upgrades {
+        argv.push("--upgrade-to-compatible".into());
+    }
+    Some(argv)
 }
 
 /// `function` or `layer`, as reports name a layout.

@@ -46,6 +46,13 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Show the settings that apply to a package and where each comes from: the target
+    /// (command line, elfcheck.toml, pyproject.toml, a template, or inferred), severities, ignores.
+    Config(ConfigShowArgs),
+    /// Print the manual page (roff) to stdout: `elfcheck man > elfcheck.1`.
+    Man,
+    /// Print the JSON Schema of the `--format json` report to stdout.
+    Schema,
 }
 
 #[derive(Debug, Args)]
@@ -81,6 +88,10 @@ pub struct CheckArgs {
     #[arg(long, value_name = "LEVEL", value_parser = parse_severity)]
     pub fail_on: Option<Severity>,
 
+    /// Exit with 0 even when findings are reported (2 still means elfcheck could not check).
+    #[arg(long)]
+    pub exit_zero: bool,
+
     #[command(flatten)]
     pub settings: ConfigArgs,
 
@@ -88,6 +99,11 @@ pub struct CheckArgs {
     /// beside the package.
     #[arg(long)]
     pub no_template: bool,
+
+    /// Do not ask the package index for compatible versions (advice then says it could not
+    /// look); also when ELFCHECK_OFFLINE is set.
+    #[arg(long)]
+    pub offline: bool,
 
     /// Check each PATH as one package, even a build output (.aws-sam/build, cdk.out,
     /// .serverless) or a project root holding one.
@@ -113,13 +129,30 @@ pub struct OutputArgs {
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Human)]
     pub format: Format,
 
-    /// When to color human output; NO_COLOR in the environment means never.
+    /// When to color human output [auto: on a terminal, unless NO_COLOR or CLICOLOR=0;
+    /// CLICOLOR_FORCE forces it].
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
     /// Also list info-level findings (binaries the runtime never loads) in human output.
-    #[arg(long, short = 'v')]
+    #[arg(long, short = 'v', conflicts_with = "quiet")]
     pub verbose: bool,
+
+    /// Print the findings only, one line each: no headers, advice or summary.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    /// Print how many findings of each code there are, instead of the findings.
+    #[arg(long)]
+    pub statistics: bool,
+
+    /// Also write the SARIF report of this run to FILE (whatever --format prints).
+    #[arg(long, value_name = "FILE")]
+    pub output_sarif: Option<PathBuf>,
+
+    /// Also write the JSON report of this run to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub output_json: Option<PathBuf>,
 }
 
 /// Rebuilds exactly the distributions that own error-level binaries (same versions), writes a
@@ -172,6 +205,11 @@ pub struct FixArgs {
     #[arg(long)]
     pub keep_failed: bool,
 
+    /// Replace an existing OUT that elfcheck did not write (a file, or a directory that is not
+    /// empty). An OUT that is, contains or lies inside the input is refused even so.
+    #[arg(long)]
+    pub force: bool,
+
     /// The Python interpreter whose pip --via pip runs.
     #[arg(long, value_name = "PYTHON", default_value = "python3")]
     pub python: String,
@@ -183,6 +221,23 @@ pub struct FixArgs {
     /// When to color the re-check report; NO_COLOR in the environment means never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigShowArgs {
+    /// The package (zip or directory) whose settings to show [default: the current directory].
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub path: PathBuf,
+
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    #[command(flatten)]
+    pub settings: ConfigArgs,
+
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -122,6 +122,41 @@ fn node_cpu(arch: Arch) -> &'static str {
     arch.node_name()
 }
 
+/// A command line for bash and zsh, with consecutive `--platform manylinux_2_N_<cpu>` pairs folded
+/// into one brace range (`--platform=manylinux_2_{26..17}_x86_64`), which those shells expand.
+pub fn display_folded(argv: &[String]) -> String {
+    let mut words: Vec<String> = Vec::new();
+    let mut i = 1;
+    while i < argv.len() {
+        let run: Vec<(u32, &str)> = argv[i..]
+            .chunks(2)
+            .map_while(|pair| match pair {
+                [flag, tag] if flag == "--platform" => {
+                    let rest = tag.strip_prefix("manylinux_2_")?;
+                    let (minor, cpu) = rest.split_once('_')?;
+                    Some((minor.parse().ok()?, cpu))
+                }
+                _ => None,
+            })
+            .collect();
+        let foldable = run.len() >= 3 && run.windows(2).all(|w| w[0].1 == w[1].1 && w[0].0 == w[1].0 + 1);
+        if foldable {
+            let (first, last) = (run[0], run[run.len() - 1]);
+            words.push(format!("--platform=manylinux_2_{{{}..{}}}_{}", first.0, last.0, first.1));
+            i += 2 * run.len();
+        } else {
+            words.push(shell_quote(&argv[i]));
+            i += 1;
+        }
+    }
+    let mut out = argv.first().cloned().unwrap_or_default();
+    for w in words {
+        out.push(' ');
+        out.push_str(&w);
+    }
+    out
+}
+
 /// A command line a POSIX shell runs as given: words quoted where they need it.
 pub fn shell_line(program: &str, args: &[String]) -> String {
     let mut out = program.to_string();
@@ -161,6 +196,13 @@ mod tests {
         let npm = NpmInstall::for_target(&t, vec!["@img/sharp-linux-arm64@0.33.5".into()]);
         assert_eq!(npm.display(), "npm install --os=linux --cpu=arm64 --libc=glibc @img/sharp-linux-arm64@0.33.5");
         assert_eq!(shell_quote("a b"), "'a b'");
+        let mut argv = vec!["pip".to_string()];
+        argv.extend(pip.args());
+        let folded = display_folded(&argv);
+        assert!(
+            folded.contains(" --platform=manylinux_2_{34..17}_aarch64 --platform manylinux2014_aarch64 "),
+            "{folded}"
+        );
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
     }
 }

@@ -26,6 +26,17 @@ use crate::rules::{Code, Finding, Severity};
 use crate::target::Arch;
 
 pub const FILE_NAME: &str = "elfcheck.toml";
+/// Python projects may keep the same settings in `[tool.elfcheck]` of this file.
+pub const PYPROJECT: &str = "pyproject.toml";
+
+/// An error at the line and column of `span` in a settings file.
+fn place(text: &str, path: &Path, span: Option<std::ops::Range<usize>>, message: String) -> Error {
+    let offset = span.map_or(0, |s| s.start).min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    Error::Config { path: path.to_path_buf(), line, column, message }
+}
 
 /// The file as written, every value with where it stands, so errors can point at it.
 #[derive(Debug, Default, Deserialize)]
@@ -96,21 +107,40 @@ impl Ignore {
 
 impl Config {
     /// Reads and validates a config file.
+    /// Reads a settings file: `elfcheck.toml`, or the `[tool.elfcheck]` table of a
+    /// `pyproject.toml`.
     pub fn load(path: &Path) -> Result<Config, Error> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        if path.file_name().is_some_and(|n| n == PYPROJECT) {
+            return Config::parse_pyproject(&text, path).map(|c| c.unwrap_or_default());
+        }
         Config::parse(&text, path)
     }
 
+    /// The `[tool.elfcheck]` table of a `pyproject.toml`, when it has one.
+    pub fn parse_pyproject(text: &str, path: &Path) -> Result<Option<Config>, Error> {
+        #[derive(Deserialize)]
+        struct Pyproject {
+            tool: Option<Tool>,
+        }
+        #[derive(Deserialize)]
+        struct Tool {
+            elfcheck: Option<RawConfig>,
+        }
+        let doc: Pyproject = toml::from_str(text).map_err(|e| place(text, path, e.span(), e.message().to_string()))?;
+        match doc.tool.and_then(|t| t.elfcheck) {
+            Some(raw) => Config::validate(raw, text, path).map(Some),
+            None => Ok(None),
+        }
+    }
+
     pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
-        // Errors point at the file, at the line and column of what is wrong.
-        let at = |span: Option<std::ops::Range<usize>>, message: String| {
-            let offset = span.map_or(0, |s| s.start).min(text.len());
-            let before = &text[..offset];
-            let line = before.matches('\n').count() + 1;
-            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            Error::Config { path: path.to_path_buf(), line, column, message }
-        };
-        let raw: RawConfig = toml::from_str(text).map_err(|e| at(e.span(), e.message().to_string()))?;
+        let raw: RawConfig = toml::from_str(text).map_err(|e| place(text, path, e.span(), e.message().to_string()))?;
+        Config::validate(raw, text, path)
+    }
+
+    fn validate(raw: RawConfig, text: &str, path: &Path) -> Result<Config, Error> {
+        let at = |span: Option<std::ops::Range<usize>>, message: String| place(text, path, span, message);
         let runtime = match &raw.runtime {
             Some(r) if crate::target::table().runtime(r.get_ref()).is_none() => {
                 let known = crate::target::table().ids().join(", ");
@@ -170,6 +200,13 @@ impl Config {
             if candidate.is_file() {
                 return Config::load(&candidate).map(Some);
             }
+            let pyproject = d.join(PYPROJECT);
+            if pyproject.is_file() {
+                let text = std::fs::read_to_string(&pyproject).map_err(|e| Error::io(&pyproject, e))?;
+                if let Some(config) = Config::parse_pyproject(&text, &pyproject)? {
+                    return Ok(Some(config));
+                }
+            }
             if d.join(".git").exists() {
                 break; // the repository's root: look no higher
             }
@@ -220,6 +257,16 @@ reason = "npm installs every platform"
     fn ignore_without_reason_is_refused() {
         let err = parse("[[ignore]]\ncode = \"macho-binary\"\n").unwrap_err().to_string();
         assert!(err.contains("needs a `reason`"), "{err}");
+    }
+
+    #[test]
+    fn pyproject_tool_table_is_a_settings_location() {
+        let text = "[project]\nname = \"fn\"\n\n[tool.elfcheck]\nruntime = \"python3.12\"\narch = \"sparc\"\n";
+        let err = Config::parse_pyproject(text, Path::new("pyproject.toml")).unwrap_err().to_string();
+        assert!(err.starts_with("pyproject.toml:6:8:"), "errors point into the pyproject: {err}");
+        let ok = Config::parse_pyproject("[tool.elfcheck]\nruntime = \"python3.12\"\n", Path::new("pyproject.toml"));
+        assert_eq!(ok.unwrap().unwrap().runtime.as_deref(), Some("python3.12"));
+        assert!(Config::parse_pyproject("[project]\nname = \"x\"\n", Path::new("pyproject.toml")).unwrap().is_none());
     }
 
     #[test]

@@ -1,8 +1,6 @@
-//! The fix line of a distribution whose binaries do not work on the target, in words users can
-//! run as printed.
+//! How to fix a file whose binaries do not work on the target, in words.
 
-use crate::attribution::{Distribution, Ecosystem};
-use crate::commands::{NpmInstall, PipInstall};
+use crate::attribution::Distribution;
 use crate::paths::parent;
 use crate::target::{Target, table};
 
@@ -13,27 +11,9 @@ pub fn site_dir(dist: &Distribution) -> String {
     if dir.is_empty() { ".".to_string() } else { dir.to_string() }
 }
 
-/// The one fix line for a distribution whose binaries do not work on the target.
-pub fn reinstall(dist: &Distribution, target: &Target) -> String {
-    match dist.ecosystem {
-        Ecosystem::Python => {
-            let spec = dist.version.as_ref().map(|v| format!("{}=={v}", dist.name));
-            match spec.and_then(|s| PipInstall::for_target(target, vec![s], &site_dir(dist))) {
-                Some(mut pip) => {
-                    pip.upgrade = true;
-                    format!("reinstall `{}` for the target: {}", dist.label(), pip.display())
-                }
-                None => format!("reinstall `{}` from a wheel built for {}", dist.label(), platform_words(target)),
-            }
-        }
-        Ecosystem::Node => {
-            let spec = match &dist.version {
-                Some(v) => format!("{}@{v}", dist.name),
-                None => dist.name.clone(),
-            };
-            format!("reinstall the package for the target: {}", NpmInstall::for_target(target, vec![spec]).display())
-        }
-    }
+/// The short fix of a finding on a file of `dist`: the command is the package's.
+pub fn reinstall_words(dist: &Distribution, target: &Target) -> String {
+    format!("reinstall `{}` built for {}", dist.label(), platform_words(target))
 }
 
 /// `Linux x86_64 with glibc 2.26 or older`

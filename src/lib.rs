@@ -9,6 +9,7 @@
 //! gives a section per function and layer, see [`app`]), [`check_input`] (one input, with the
 //! package it read), [`fix::run`] and, for applications, [`app::fix::run`].
 
+pub mod advice;
 pub mod app;
 pub mod attribution;
 pub mod binary;
@@ -24,6 +25,7 @@ pub mod paths;
 pub mod report;
 pub mod resource;
 pub mod rules;
+mod safe_fs;
 pub mod source;
 pub mod target;
 pub mod template;

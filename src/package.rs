@@ -12,7 +12,7 @@ use crate::paths::{join_link, normalize};
 use crate::source::{Content, Contents, Entry, EntryKind};
 
 /// Where Lambda unpacks the package.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Layout {
     /// Unpacked into `/var/task`.

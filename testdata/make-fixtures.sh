@@ -6,6 +6,8 @@
 # - Installs the toolchains it needs from Debian packages, only when they are missing.
 # - Builds everything from scratch into testdata/bin/ (the old contents are replaced).
 # - Checks, for each fixture, the fact the tests rely on, and fails if a toolchain change broke one.
+# - For the loader scenarios (bin/loader), also asks this machine's glibc loader what it finds
+#   (loader-expectations.py) and fails if that differs from loader-expectations.tsv.
 # - Is deterministic: fixed SOURCE_DATE_EPOCH, no build-ids, no timestamps, path-independent output,
 #   so a rerun with the same Debian packages gives byte-identical files.
 #
@@ -50,6 +52,7 @@ TOOLS=(
     "readelf:binutils"
     "ar:binutils"
     "file:file"
+    "python3:python3"
     "javac:default-jdk-headless"
 )
 
@@ -175,6 +178,153 @@ so gcc x86_64/addon-napi.node addon-napi.c
 gcc "${COMMON[@]}" -fPIC -c -o "$WORK/libhello.o" libhello.c
 rm -f "$OUT/x86_64/libhello.a"
 (cd "$WORK" && ar rcsD "$OUT/x86_64/libhello.a" libhello.o)
+
+## Loader search scenarios (x86_64): one directory per rule of glibc's library search, laid out as
+## the files sit in a Lambda package (paths inside bin/loader/SCENARIO = paths in the package; the
+## only-in-layer scenario holds a function/ and a layer/). Libc-free (-nostdlib) and without
+## relro or a separate code segment, so each file is about 1.4 KB. Nothing references a symbol
+## of another library: --no-as-needed keeps every DT_NEEDED, and loading tests only the search.
+## What the real loader finds for each root is in testdata/loader-expectations.tsv, checked below.
+LOADER=$OUT/loader
+LOADER_CC=("${COMMON[@]}" -fPIC -nostdlib)
+LOADER_LD=(-shared -nostdlib "${ELF_LD[@]}" -Wl,-z,norelro -Wl,-z,noseparate-code -Wl,--no-as-needed)
+# DT_RPATH / DT_RUNPATH: -Wl,--disable-new-dtags,-rpath,DIRS / -Wl,--enable-new-dtags,-rpath,DIRS
+
+# loader_link SCENARIO PATH OBJECT [LINK-ARGS...]: links bin/loader/SCENARIO/PATH from inside the
+# scenario directory (so -L dirs and path-like DT_NEEDED entries are package paths), then strips it.
+loader_link() {
+    local scen=$1 path=$2 obj=$3
+    shift 3
+    mkdir -p "$LOADER/$scen/$(dirname "$path")"
+    (cd "$LOADER/$scen" && gcc "${LOADER_LD[@]}" -o "$path" "$obj" "$@")
+    elf_strip "$LOADER/$scen/$path"
+}
+# loader_lib SCENARIO PATH SONAME|"" [LINK-ARGS...]: a library exporting elfck_<name from PATH>
+loader_lib() {
+    local scen=$1 path=$2 soname=$3 fn
+    shift 3
+    fn=elfck_$(basename "$path" | sed 's/^libelfck-//; s/\.so.*$//; s/[^A-Za-z0-9]/_/g')
+    gcc "${LOADER_CC[@]}" -DFN="$fn" -c -o "$WORK/loader-$fn.o" loader/lib.c
+    loader_link "$scen" "$path" "$WORK/loader-$fn.o" ${soname:+-Wl,-soname,"$soname"} "$@"
+}
+# loader_ext SCENARIO PATH [LINK-ARGS...]: a root shaped like a CPython extension (PyInit_<file stem>)
+loader_ext() {
+    local scen=$1 path=$2 mod
+    shift 2
+    mod=$(basename "$path" .so)
+    gcc "${LOADER_CC[@]}" -DMODULE="$mod" -c -o "$WORK/loader-ext-$mod.o" loader/ext.c
+    loader_link "$scen" "$path" "$WORK/loader-ext-$mod.o" "$@"
+}
+# retag_dynamic FILE OLD NEW: gives the one dynamic entry tagged OLD the tag NEW (ELF64 LE). GNU ld
+# never writes DT_RPATH and DT_RUNPATH together, so the "both" objects get a DT_AUDIT entry (a
+# string, written with --audit) that is turned into DT_RUNPATH afterwards.
+retag_dynamic() {
+    python3 - "$@" <<'PY'
+import struct, sys
+path, old, new = sys.argv[1], int(sys.argv[2], 0), int(sys.argv[3], 0)
+data = bytearray(open(path, "rb").read())
+assert data[:6] == b"\x7fELF\x02\x01", "not ELF64 little-endian"
+phoff, = struct.unpack_from("<Q", data, 0x20)
+phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+hits = []
+for i in range(phnum):
+    p_type, _, p_offset, _, _, p_filesz = struct.unpack_from("<IIQQQQ", data, phoff + i * phentsize)
+    if p_type == 2:  # PT_DYNAMIC
+        for at in range(p_offset, p_offset + p_filesz, 16):
+            tag, = struct.unpack_from("<q", data, at)
+            if tag == old:
+                hits.append(at)
+            if tag == 0:
+                break
+assert len(hits) == 1, "%s: %d entries tagged %#x" % (path, len(hits), old)
+struct.pack_into("<q", data, hits[0], new)
+open(path, "wb").write(data)
+PY
+}
+DT_RUNPATH=0x1d
+DT_AUDIT=0x6ffffefc
+
+# rpath-inherited: m.so's DT_RPATH serves liba, and libb's need of libc2 two levels down.
+s=rpath-inherited
+loader_lib $s libs/libelfck-c2.so.1 libelfck-c2.so.1
+loader_lib $s libs/libelfck-b.so.1 libelfck-b.so.1 -Llibs -l:libelfck-c2.so.1
+loader_lib $s libs/libelfck-a.so.1 libelfck-a.so.1 -Llibs -l:libelfck-b.so.1 -Wl,-rpath-link,libs
+loader_ext $s mod/m.so -Llibs -l:libelfck-a.so.1 -Wl,-rpath-link,libs -Wl,--disable-new-dtags,-rpath,'$ORIGIN/../libs'
+# $ORIGIN of an inherited entry is the directory of the object that carries it (mod/sub), not of
+# the needing library (libs/: libs/../../libs would leave the package).
+loader_ext $s mod/sub/deep.so -Llibs -l:libelfck-a.so.1 -Wl,-rpath-link,libs \
+    -Wl,--disable-new-dtags,-rpath,'$ORIGIN/../../libs'
+
+# runpath-not-inherited: the same tree under DT_RUNPATH; liba is found, libb is not.
+s=runpath-not-inherited
+loader_lib $s libs/libelfck-c2.so.1 libelfck-c2.so.1
+loader_lib $s libs/libelfck-b.so.1 libelfck-b.so.1 -Llibs -l:libelfck-c2.so.1
+loader_lib $s libs/libelfck-a.so.1 libelfck-a.so.1 -Llibs -l:libelfck-b.so.1 -Wl,-rpath-link,libs
+loader_ext $s mod/m.so -Llibs -l:libelfck-a.so.1 -Wl,-rpath-link,libs -Wl,--enable-new-dtags,-rpath,'$ORIGIN/../libs'
+
+# runpath-disables-rpath: a needing object with DT_RUNPATH gets no inherited DT_RPATH; an object
+# with both entries has its own DT_RPATH ignored, for its needs and for those of its dependencies.
+s=runpath-disables-rpath
+loader_lib $s libs/libelfck-b.so.1 libelfck-b.so.1
+loader_lib $s libs/libelfck-r.so.1 libelfck-r.so.1 -Llibs -l:libelfck-b.so.1 -Wl,--enable-new-dtags,-rpath,'$ORIGIN/nowhere'
+loader_lib $s libs/libelfck-a.so.1 libelfck-a.so.1 -Llibs -l:libelfck-b.so.1
+loader_ext $s mod/m.so -Llibs -l:libelfck-r.so.1 -Wl,-rpath-link,libs -Wl,--disable-new-dtags,-rpath,'$ORIGIN/../libs'
+loader_ext $s mod/both.so -Llibs -l:libelfck-b.so.1 \
+    -Wl,--disable-new-dtags,-rpath,'$ORIGIN/../libs' -Wl,--audit,'$ORIGIN/../nowhere'
+retag_dynamic "$LOADER/$s/mod/both.so" $DT_AUDIT $DT_RUNPATH
+loader_ext $s mod/both_chain.so -Llibs -l:libelfck-a.so.1 -Wl,-rpath-link,libs \
+    -Wl,--disable-new-dtags,-rpath,'$ORIGIN/../libs' -Wl,--audit,'$ORIGIN/../libs'
+retag_dynamic "$LOADER/$s/mod/both_chain.so" $DT_AUDIT $DT_RUNPATH
+
+# already-loaded: liby's need of liba (which liby cannot find itself) is met because m.so loaded
+# liba first; late.so loads liby before anything has loaded liba, so the same need fails there.
+s=already-loaded
+loader_lib $s libs/libelfck-a.so.1 libelfck-a.so.1
+loader_lib $s libs/libelfck-y.so.1 libelfck-y.so.1 -Llibs -l:libelfck-a.so.1
+loader_lib $s libs/libelfck-w.so.1 libelfck-w.so.1 -Llibs -l:libelfck-a.so.1 -Wl,--enable-new-dtags,-rpath,'$ORIGIN'
+loader_ext $s m.so -Llibs -l:libelfck-a.so.1 -l:libelfck-y.so.1 -Wl,--enable-new-dtags,-rpath,'$ORIGIN/libs'
+loader_ext $s late.so -Llibs -l:libelfck-y.so.1 -l:libelfck-w.so.1 -Wl,--enable-new-dtags,-rpath,'$ORIGIN/libs'
+
+# origin-in-layer: a layer (unpacked at /opt) whose $ORIGIN entries resolve inside the layer.
+s=origin-in-layer
+loader_lib $s python/elfck_layer.libs/libelfck-lw.so.1 libelfck-lw.so.1
+loader_lib $s python/elfck_layer.libs/libelfck-lv.so.1 libelfck-lv.so.1 -Lpython/elfck_layer.libs -l:libelfck-lw.so.1
+loader_ext $s python/elfck_layer/_ext.so -Lpython/elfck_layer.libs -l:libelfck-lv.so.1 \
+    -Wl,-rpath-link,python/elfck_layer.libs -Wl,--disable-new-dtags,-rpath,'$ORIGIN/../elfck_layer.libs'
+loader_lib $s lib/elfck/libelfck-ls.so.1 libelfck-ls.so.1
+loader_lib $s lib/libelfck-lr.so.1 libelfck-lr.so.1 -Llib/elfck -l:libelfck-ls.so.1 -Wl,--enable-new-dtags,-rpath,'$ORIGIN/elfck'
+loader_ext $s python/elfck_lr/_ext.so -Llib -l:libelfck-lr.so.1 -Wl,-rpath-link,lib/elfck
+
+# only-in-layer: the function's m.so needs a library that only a layer's lib/ (/opt/lib) holds.
+s=only-in-layer
+loader_lib $s layer/lib/libelfck-onlylayer.so.1 libelfck-onlylayer.so.1
+loader_lib $s layer/python/libelfck-pyonly.so.1 libelfck-pyonly.so.1
+loader_ext $s function/m.so -Llayer/lib -l:libelfck-onlylayer.so.1
+loader_ext $s function/n.so -Llayer/python -l:libelfck-pyonly.so.1
+
+# needed-with-slash: a DT_NEEDED entry holding a slash is a path (relative to the working
+# directory, /var/task on Lambda; $ORIGIN is expanded), never searched for. The libraries have no
+# DT_SONAME, so the linker records the path it was given.
+s=needed-with-slash
+loader_lib $s vendor/libelfck-slash.so ""
+loader_ext $s mod/m.so vendor/libelfck-slash.so
+loader_lib $s vendor/libelfck-slash-origin.so ""
+mkdir "$LOADER/$s/\$ORIGIN"   # so that the path below resolves at link time ($ORIGIN/.. = the scenario dir)
+loader_ext $s mod/o.so '$ORIGIN/../vendor/libelfck-slash-origin.so'
+rmdir "$LOADER/$s/\$ORIGIN"
+loader_lib $s lib/libelfck-base.so.1 ""
+mkdir -p "$LOADER/$s/elsewhere"
+cp "$LOADER/$s/lib/libelfck-base.so.1" "$LOADER/$s/elsewhere/"
+loader_ext $s mod/p.so elsewhere/libelfck-base.so.1
+rm -r "$LOADER/$s/elsewhere"
+
+# origin-braces: the ${ORIGIN} spelling, and a colon-separated list.
+s=origin-braces
+loader_lib $s libs/libelfck-c2.so.1 libelfck-c2.so.1
+loader_lib $s libs/libelfck-b.so.1 libelfck-b.so.1
+loader_lib $s libs/libelfck-a.so.1 libelfck-a.so.1 -Llibs -l:libelfck-b.so.1
+loader_ext $s mod/m.so -Llibs -l:libelfck-a.so.1 -Wl,-rpath-link,libs -Wl,--disable-new-dtags,-rpath,'${ORIGIN}/../libs'
+loader_ext $s mod/n.so -Llibs -l:libelfck-c2.so.1 -Wl,--enable-new-dtags,-rpath,'$ORIGIN/nowhere:${ORIGIN}/../libs'
 
 ## glibc aarch64
 # 4 KiB segment alignment instead of binutils' 64 KiB aarch64 default keeps these files ~5x smaller.
@@ -329,6 +479,74 @@ if [ -f "$b/dotnet/Hello.dll" ]; then
 fi
 check "Hello.class: CAFEBABE, major 52" test "$(od -An -tx1 -N8 "$b/java/Hello.class" | tr -d ' ')" = cafebabe00000034
 check "short.bin: 10 bytes" test "$(wc -c <"$b/text/short.bin")" -eq 10
+
+# Loader scenarios: the dynamic entries each scenario relies on, exactly and in order (NEEDED order
+# matters to already-loaded), as `TAG value` joined by `|`.
+dyn() {
+    readelf -d -W "$1" 2>/dev/null | sed -n 's/.*(\(NEEDED\|SONAME\|RPATH\|RUNPATH\)).*\[\(.*\)\]$/\1 \2/p' | paste -sd'|'
+}
+dyn_is() { # dyn_is SCENARIO/PATH 'TAG value|TAG value...'
+    check "loader/$1: dynamic entries are '$2' (readelf -d: '$(dyn "$b/loader/$1")')" test "$(dyn "$b/loader/$1")" = "$2"
+}
+dyn_is rpath-inherited/mod/m.so 'NEEDED libelfck-a.so.1|RPATH $ORIGIN/../libs'
+dyn_is rpath-inherited/mod/sub/deep.so 'NEEDED libelfck-a.so.1|RPATH $ORIGIN/../../libs'
+dyn_is rpath-inherited/libs/libelfck-a.so.1 'NEEDED libelfck-b.so.1|SONAME libelfck-a.so.1'
+dyn_is rpath-inherited/libs/libelfck-b.so.1 'NEEDED libelfck-c2.so.1|SONAME libelfck-b.so.1'
+dyn_is rpath-inherited/libs/libelfck-c2.so.1 'SONAME libelfck-c2.so.1'
+dyn_is runpath-not-inherited/mod/m.so 'NEEDED libelfck-a.so.1|RUNPATH $ORIGIN/../libs'
+dyn_is runpath-not-inherited/libs/libelfck-a.so.1 'NEEDED libelfck-b.so.1|SONAME libelfck-a.so.1'
+dyn_is runpath-not-inherited/libs/libelfck-b.so.1 'NEEDED libelfck-c2.so.1|SONAME libelfck-b.so.1'
+dyn_is runpath-not-inherited/libs/libelfck-c2.so.1 'SONAME libelfck-c2.so.1'
+dyn_is runpath-disables-rpath/mod/m.so 'NEEDED libelfck-r.so.1|RPATH $ORIGIN/../libs'
+dyn_is runpath-disables-rpath/mod/both.so 'NEEDED libelfck-b.so.1|RPATH $ORIGIN/../libs|RUNPATH $ORIGIN/../nowhere'
+dyn_is runpath-disables-rpath/mod/both_chain.so 'NEEDED libelfck-a.so.1|RPATH $ORIGIN/../libs|RUNPATH $ORIGIN/../libs'
+dyn_is runpath-disables-rpath/libs/libelfck-r.so.1 'NEEDED libelfck-b.so.1|SONAME libelfck-r.so.1|RUNPATH $ORIGIN/nowhere'
+dyn_is runpath-disables-rpath/libs/libelfck-a.so.1 'NEEDED libelfck-b.so.1|SONAME libelfck-a.so.1'
+dyn_is runpath-disables-rpath/libs/libelfck-b.so.1 'SONAME libelfck-b.so.1'
+dyn_is already-loaded/m.so 'NEEDED libelfck-a.so.1|NEEDED libelfck-y.so.1|RUNPATH $ORIGIN/libs'
+dyn_is already-loaded/late.so 'NEEDED libelfck-y.so.1|NEEDED libelfck-w.so.1|RUNPATH $ORIGIN/libs'
+dyn_is already-loaded/libs/libelfck-a.so.1 'SONAME libelfck-a.so.1'
+dyn_is already-loaded/libs/libelfck-y.so.1 'NEEDED libelfck-a.so.1|SONAME libelfck-y.so.1'
+dyn_is already-loaded/libs/libelfck-w.so.1 'NEEDED libelfck-a.so.1|SONAME libelfck-w.so.1|RUNPATH $ORIGIN'
+dyn_is origin-in-layer/python/elfck_layer/_ext.so 'NEEDED libelfck-lv.so.1|RPATH $ORIGIN/../elfck_layer.libs'
+dyn_is origin-in-layer/python/elfck_layer.libs/libelfck-lv.so.1 'NEEDED libelfck-lw.so.1|SONAME libelfck-lv.so.1'
+dyn_is origin-in-layer/python/elfck_layer.libs/libelfck-lw.so.1 'SONAME libelfck-lw.so.1'
+dyn_is origin-in-layer/python/elfck_lr/_ext.so 'NEEDED libelfck-lr.so.1'
+dyn_is origin-in-layer/lib/libelfck-lr.so.1 'NEEDED libelfck-ls.so.1|SONAME libelfck-lr.so.1|RUNPATH $ORIGIN/elfck'
+dyn_is origin-in-layer/lib/elfck/libelfck-ls.so.1 'SONAME libelfck-ls.so.1'
+dyn_is only-in-layer/function/m.so 'NEEDED libelfck-onlylayer.so.1'
+dyn_is only-in-layer/function/n.so 'NEEDED libelfck-pyonly.so.1'
+dyn_is only-in-layer/layer/lib/libelfck-onlylayer.so.1 'SONAME libelfck-onlylayer.so.1'
+dyn_is only-in-layer/layer/python/libelfck-pyonly.so.1 'SONAME libelfck-pyonly.so.1'
+dyn_is needed-with-slash/mod/m.so 'NEEDED vendor/libelfck-slash.so'
+dyn_is needed-with-slash/mod/o.so 'NEEDED $ORIGIN/../vendor/libelfck-slash-origin.so'
+dyn_is needed-with-slash/mod/p.so 'NEEDED elsewhere/libelfck-base.so.1'
+dyn_is needed-with-slash/vendor/libelfck-slash.so ''
+dyn_is needed-with-slash/vendor/libelfck-slash-origin.so ''
+dyn_is needed-with-slash/lib/libelfck-base.so.1 ''
+dyn_is origin-braces/mod/m.so 'NEEDED libelfck-a.so.1|RPATH ${ORIGIN}/../libs'
+dyn_is origin-braces/mod/n.so 'NEEDED libelfck-c2.so.1|RUNPATH $ORIGIN/nowhere:${ORIGIN}/../libs'
+dyn_is origin-braces/libs/libelfck-a.so.1 'NEEDED libelfck-b.so.1|SONAME libelfck-a.so.1'
+dyn_is origin-braces/libs/libelfck-b.so.1 'SONAME libelfck-b.so.1'
+dyn_is origin-braces/libs/libelfck-c2.so.1 'SONAME libelfck-c2.so.1'
+loader_odd=
+for f in $(find "$b/loader" -type f | sort); do
+    i=$(readelf -h -V -W "$f" 2>&1)
+    if hasnt "$i" 'Machine:.*X86-64' || has "$i" 'Version needs'; then loader_odd+=" $f"; fi
+done
+check "loader: every file is x86_64 without version needs:$loader_odd" test -z "$loader_odd"
+check "loader: every scenario file is checked above" test "$(find "$b/loader" -type f | wc -l)" -eq 41
+check "loader: PyInit_m in rpath-inherited/mod/m.so" has "$(readelf --dyn-syms -W "$b/loader/rpath-inherited/mod/m.so")" ' PyInit_m$'
+# What this machine's glibc loader finds for every root (trace and dlopen), against the committed table.
+if python3 "$HERE/loader-expectations.py" "$b/loader" >"$WORK/loader-observed.tsv"; then
+    if ! diff -u "$HERE/loader-expectations.tsv" "$WORK/loader-observed.tsv" >&2; then
+        echo "FIXTURE CHECK FAILED: the loader's results differ from testdata/loader-expectations.tsv (diff above)" >&2
+        fail=1
+    fi
+else
+    echo "FIXTURE CHECK FAILED: testdata/loader-expectations.py" >&2
+    fail=1
+fi
 
 if [ "$fail" != 0 ]; then
     exit 1

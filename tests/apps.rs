@@ -215,8 +215,9 @@ fn fix_plans_each_function_for_its_target() {
     assert_eq!(o.status.code(), Some(0), "{text}{}", stderr(&o));
     assert!(text.contains("== function ArmFn"), "{text}");
     assert!(!text.contains("== function X86Fn"), "{text}");
-    // An OUT that exists is refused: -o names the new copy of the build output.
+    // An OUT that holds something is refused: -o names the new copy of the build output.
     std::fs::create_dir(project.join("out")).unwrap();
+    std::fs::write(project.join("out/keep"), "").unwrap();
     let o = elfcheck(&project, &["fix", ".aws-sam/build", "-o", "out", "--via", "pip"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let o = elfcheck(&project, &["fix", ".aws-sam/build", "--via", "pip"]);

@@ -140,13 +140,7 @@ fn edges() -> BTreeMap<String, BTreeSet<String>> {
         }
         let base = parent(&module); // what `super::` names, from a `mod.rs` file or any other
         for (is_crate, path) in references(&code_only(text)) {
-            let full = if is_crate {
-                path
-            } else if base == "crate" {
-                path
-            } else {
-                format!("{base}::{path}")
-            };
+            let full = if is_crate || base == "crate" { path } else { format!("{base}::{path}") };
             let to = target_module(&full, &modules);
             if to != module {
                 graph.entry(module.clone()).or_default().insert(to);

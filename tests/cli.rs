@@ -4,12 +4,12 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::Pkg;
 
 fn elfcheck(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_elfcheck"))
+    common::elfcheck_command()
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("NO_COLOR")
@@ -82,7 +82,7 @@ fn fail_on_warning_turns_warnings_into_exit_1() {
 fn color_follows_the_flag_and_no_color() {
     let args = ["examples/custom-runtime.zip", "--color", "always"];
     assert!(stdout(&elfcheck(&args)).contains("\u{1b}["));
-    let o = Command::new(env!("CARGO_BIN_EXE_elfcheck"))
+    let o = common::elfcheck_command()
         .args(["examples/custom-runtime.zip"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("NO_COLOR", "1")
@@ -187,7 +187,7 @@ fn explain_covers_every_code() {
 #[test]
 fn broken_pipe_is_not_an_error() {
     use std::process::Stdio;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_elfcheck"))
+    let mut child = common::elfcheck_command()
         .args(["runtimes"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdout(Stdio::piped())
@@ -217,4 +217,92 @@ fn a_version_read_from_the_package_leaves_the_abi_unjudged_and_says_so() {
     let o = elfcheck(&[zip.to_str().unwrap(), "--runtime", "python3.12"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(!stdout(&o).contains("not judged"));
+}
+
+#[test]
+fn quiet_exit_zero_and_statistics() {
+    let o = elfcheck(&["examples/python-built-on-mac.zip", "-r", "python3.11", "-q", "--color", "never"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 2, "one line per finding, nothing else: {out}");
+    assert!(out.lines().all(|l| l.starts_with("examples/python-built-on-mac.zip: ")), "{out}");
+    let o = elfcheck(&["examples/python-built-on-mac.zip", "-r", "python3.11", "--exit-zero", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "--exit-zero keeps the findings and drops the failure");
+    assert!(!stdout(&o).is_empty());
+    let o = elfcheck(&["examples/python-built-on-mac.zip", "-r", "python3.11", "--statistics"]);
+    let out = stdout(&o);
+    assert!(out.contains("     1  macho-binary") && out.contains("     1  glibc-too-new"), "{out}");
+    let o = elfcheck(&["examples/python-built-on-mac.zip", "-r", "python3.11", "--statistics", "-f", "json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn one_run_writes_sarif_and_json_files_beside_what_it_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let sarif = dir.path().join("out.sarif");
+    let json = dir.path().join("out.json");
+    let o = elfcheck(&[
+        "examples/python-built-on-mac.zip",
+        "-r",
+        "python3.11",
+        "--format",
+        "github",
+        "--output-sarif",
+        sarif.to_str().unwrap(),
+        "--output-json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).starts_with("::error "), "{}", stdout(&o));
+    let sarif: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 2);
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(json["summary"]["errors"], 2);
+}
+
+#[test]
+fn colors_follow_clicolor_and_no_color() {
+    let run = |env: &[(&str, &str)]| {
+        let mut cmd = common::elfcheck_command();
+        cmd.args(["examples/python-built-on-mac.zip", "-r", "python3.11", "-q"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        cmd.env_remove("NO_COLOR").env_remove("CLICOLOR").env_remove("CLICOLOR_FORCE");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        String::from_utf8(cmd.output().unwrap().stdout).unwrap()
+    };
+    assert!(!run(&[]).contains('\x1b'), "not a terminal: no color");
+    assert!(run(&[("CLICOLOR_FORCE", "1")]).contains('\x1b'), "CLICOLOR_FORCE forces color");
+    assert!(!run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]).contains('\x1b'), "NO_COLOR wins");
+}
+
+#[test]
+fn config_shows_the_settings_and_where_they_come_from() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    std::fs::write(
+        dir.path().join("pyproject.toml"),
+        "[project]\nname = \"fn\"\n\n[tool.elfcheck]\narch = \"arm64\"\nfail-on = \"warning\"\n",
+    )
+    .unwrap();
+    Pkg::new().fixture("m/_m.cpython-312-aarch64-linux-gnu.so", "aarch64/pyext.so").write_dir(dir.path(), "pkg");
+    let o = common::elfcheck_command().args(["config", "pkg"]).current_dir(dir.path()).output().unwrap();
+    let out = stdout(&o);
+    assert!(out.contains("arch: arm64 (from ") && out.contains("pyproject.toml)"), "{out}");
+    assert!(out.contains("runtime: python3.12") && out.contains("extension tag `cpython-312`"), "{out}");
+    assert!(out.contains("fail on: warning"), "{out}");
+    // `check` reads the same pyproject table.
+    let o = common::elfcheck_command().args(["pkg"]).current_dir(dir.path()).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}
+
+#[test]
+fn man_page_and_report_schema() {
+    let o = elfcheck(&["man"]);
+    assert!(stdout(&o).contains(".TH elfcheck 1"));
+    let o = elfcheck(&["schema"]);
+    let schema: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(schema["title"], "elfcheck report");
 }

@@ -45,6 +45,7 @@ fn codes_for(class: &str) -> &'static [&'static str] {
 
 fn run(artifact: &Path, runtime: &str, arch: &str) -> (i32, Value) {
     let out = Command::new(env!("CARGO_BIN_EXE_elfcheck"))
+        .env("ELFCHECK_OFFLINE", "1")
         .args(["check", "--format", "json", "--runtime", runtime, "--arch", arch])
         .arg(artifact)
         .output()

@@ -11,7 +11,7 @@ use std::process::{Command, Output};
 use common::Pkg;
 
 fn elfcheck(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_elfcheck"));
+    let mut cmd = common::elfcheck_command();
     cmd.args(args).current_dir(dir);
     for (k, v) in env {
         cmd.env(k, v);
@@ -429,7 +429,7 @@ fn interrupting_fix_leaves_the_input_and_no_output() {
         let dir = tempfile::tempdir().unwrap();
         let copy = dir.path().join("function.zip");
         std::fs::copy(&input, &copy).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_elfcheck"))
+        let mut child = common::elfcheck_command()
             .args(["fix", "function.zip", "-r", "python3.11", "--via", "pip", "-q", "-o", "fixed.zip"])
             .current_dir(dir.path())
             .stdout(std::process::Stdio::null())

@@ -11,7 +11,6 @@
 //! Needs root (chroot) and gcc; `.ci/run` runs it:
 //! `ELFCHECK_CORPUS_DIR=DIR cargo test --test loader_differential -- --ignored`.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -23,8 +22,9 @@ use elfcheck::target::resolve::Requested;
 use elfcheck::target::{Delivery, table};
 use elfcheck::{Arch, Options};
 
-/// Where a name was found: an absolute path, or nowhere.
-type Resolution = BTreeMap<String, Option<String>>;
+/// Each search the loader made, (needing object, file name of what it needed), in order, and
+/// where it found it: an absolute path, or nowhere.
+type Resolution = Vec<((String, String), Option<String>)>;
 
 /// glibc's own libraries, copied from this machine so that the loader itself runs.
 const HOST_GLIBC: [&str; 10] = [
@@ -108,52 +108,88 @@ fn make_root(root: &Path, input: &Path, layout: Layout, layers: &[PathBuf], runt
 
 /// What `ld.so --list` says for one root, inside the root.
 fn real_loader(root: &Path, path: &str) -> Resolution {
-    let chroot = ["/usr/sbin/chroot", "/usr/bin/chroot", "/sbin/chroot"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-        .expect("chroot (coreutils) is installed");
-    let out = Command::new(chroot)
-        .arg(root)
-        .args(["/lib64/ld-linux-x86-64.so.2", "--list", path])
+    use std::os::unix::process::CommandExt;
+    let root = root.to_path_buf();
+    // The child enters the root itself, so that only the loader inside it sees the trace
+    // variables; it starts where Lambda starts a function, in /var/task.
+    let mut cmd = Command::new("/lib64/ld-linux-x86-64.so.2");
+    unsafe {
+        cmd.pre_exec(move || {
+            std::os::unix::fs::chroot(&root)?;
+            std::env::set_current_dir("/var/task").or_else(|_| std::env::set_current_dir("/"))
+        });
+    }
+    let out = cmd
+        .arg(path)
         .env_clear()
+        // Trace mode, as `ldd` uses it: every need is listed, found or not (`--list` stops at
+        // the first one missing).
+        .env("LD_TRACE_LOADED_OBJECTS", "1")
+        .env("LD_DEBUG", "files")
         .env("LD_LIBRARY_PATH", table().lambda.ld_library_path.join(":"))
         .output()
         .expect("chroot runs (the test needs root)");
     let text = String::from_utf8_lossy(&out.stdout);
-    let mut found = Resolution::new();
-    for line in text.lines() {
-        let Some((name, rest)) = line.trim().split_once(" => ") else { continue };
-        let rest = rest.trim();
-        let place = if rest.starts_with("not found") {
-            None
-        } else {
-            Some(normalize(rest.rsplit_once(" (").map_or(rest, |(p, _)| p)))
-        };
-        found.insert(name.to_string(), place);
+    let debug = String::from_utf8_lossy(&out.stderr);
+    // LD_DEBUG=files names each search and the object that needed it, in the order in which the
+    // trace lists their results.
+    let searches: Vec<(String, String)> = debug
+        .lines()
+        .filter_map(|l| {
+            let rest = l.split_once("file=")?.1;
+            let (name, by) = rest.split_once(" [0];  needed by ")?;
+            let by = by.strip_suffix(" [0]")?;
+            Some((normalize(by), name.rsplit('/').next().unwrap_or(name).to_string()))
+        })
+        .collect();
+    let mut results: Vec<Option<String>> = Vec::new();
+    for line in text.lines().map(str::trim) {
+        // The vDSO and the loader itself are listed without having been searched for.
+        let first = line.split_whitespace().next().unwrap_or("");
+        if line.is_empty() || line.starts_with("linux-vdso") || first.ends_with(&fs_loader()) {
+            continue;
+        }
+        if line.ends_with("=> not found") {
+            results.push(None);
+        } else if let Some((left, _)) = line.rsplit_once(" (0x") {
+            let place = left.split_once(" => ").map_or(left, |(_, p)| p);
+            // A path the loader opened relative to the working directory (a need with a slash).
+            let place = if place.starts_with('/') { place.to_string() } else { format!("/var/task/{place}") };
+            results.push(Some(normalize(&place)));
+        }
     }
-    assert!(
-        out.status.success() || text.contains("not found"),
-        "ld.so --list {path} failed: {}{}",
-        text,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    found
+    assert_eq!(searches.len(), results.len(), "trace of {path}: {text}\n{debug}");
+    searches.into_iter().zip(results).collect()
 }
 
-/// What elfcheck's closure says for the same root.
-fn modelled(fs: &Fs, closure: &Closure) -> Resolution {
+/// What elfcheck's closure says for the same root: its searches, in order.
+fn modelled(closure: &Closure) -> Resolution {
     let mut out = Resolution::new();
-    for need in &closure.needs {
+    for need in closure.needs.iter().filter(|n| n.searched) {
+        let by = normalize(&closure.mapped[need.by].path);
         let place = match &need.found {
             Found::Mapped(i) => Some(normalize(&closure.mapped[*i].path)),
             Found::Runtime { set, .. } => Some(format!("{}/{}", set.dir, need.name)),
             Found::Missing { .. } => None,
         };
-        out.entry(need.name.clone()).or_insert(place);
+        let name = need.name.rsplit('/').next().unwrap_or(&need.name).to_string();
+        out.push(((by, name), place));
     }
-    // ld.so lists itself without `=>`: it is loaded before anything asks for it.
-    out.remove(&fs_loader());
     out
+}
+
+/// What the runtime's process loads before the package's code, by file name.
+fn preloaded(runtime: &str) -> Vec<String> {
+    let t = table();
+    let r = t.runtime(runtime).unwrap();
+    match r.family {
+        elfcheck::target::Family::Python => {
+            let v = r.version.clone().unwrap_or_default();
+            t.python.preloaded.iter().map(|n| n.replace("{X.Y}", &v)).collect()
+        }
+        elfcheck::target::Family::Nodejs => t.node.preloaded.clone(),
+        _ => Vec::new(),
+    }
 }
 
 fn fs_loader() -> String {
@@ -179,8 +215,20 @@ fn compare(input: &Path, runtime: &str, layers: &[PathBuf], stub: &Path) -> (usi
             continue;
         }
         let path = fs.runtime_path(closure.root);
-        let real = real_loader(root_dir.path(), &path);
-        let ours = modelled(&fs, closure);
+        // The runtime's process has loaded some libraries before it opens the root (libpython,
+        // Node's C++ runtime); `ld.so` on the root alone has not. Their lines are set aside.
+        let preloaded = preloaded(runtime);
+        let keep = |r: &Resolution| -> Resolution {
+            // The runtime's own libraries load their own needs inside the runtime: not modelled.
+            r.iter()
+                .filter(|((by, name), _)| {
+                    !preloaded.contains(name) && (by.starts_with("/var/task/") || by.starts_with("/opt/"))
+                })
+                .cloned()
+                .collect()
+        };
+        let real = keep(&real_loader(root_dir.path(), &path));
+        let ours = keep(&modelled(closure));
         assert_eq!(ours, real, "{} on {runtime}: root {path}", input.display());
         roots += 1;
         libraries += real.len();
@@ -210,6 +258,21 @@ fn loader_model_equals_glibc_on_the_corpus_and_the_fixtures() {
     ] {
         cases.push((corpus.join(zip), runtime, Vec::new()));
     }
+    // The project's own scenarios, one per rule of the search.
+    let loader = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/bin/loader");
+    for name in [
+        "rpath-inherited",
+        "runpath-not-inherited",
+        "runpath-disables-rpath",
+        "already-loaded",
+        "origin-in-layer",
+        "needed-with-slash",
+        "origin-braces",
+    ] {
+        cases.push((loader.join(name), "python3.12", Vec::new()));
+    }
+    cases.push((loader.join("only-in-layer/function"), "python3.12", vec![loader.join("only-in-layer/layer")]));
+    cases.push((loader.join("only-in-layer/function"), "python3.12", Vec::new()));
     if let Some(extra) = std::env::var_os("ELFCHECK_LOADER_EXTRA") {
         // More packages: `PATH=RUNTIME` pairs separated by spaces (the real-world set).
         for pair in extra.to_string_lossy().split_whitespace() {

@@ -56,10 +56,30 @@ pub fn run(opts: &FixOptions, found: &[Found], out: &mut dyn Write) -> Result<Ou
             names.join(", ")
         )));
     }
-    if let Some(o) = &opts.output
-        && o.exists()
-    {
-        return Err(Error::Usage(format!("{} exists: -o names a new directory for the fixed copy", o.display())));
+    if let Some(o) = &opts.output {
+        let empty_dir = std::fs::read_dir(o).is_ok_and(|mut d| d.next().is_none());
+        if o.exists() && !empty_dir {
+            return Err(Error::Usage(format!(
+                "{} exists: -o names a new (or empty) directory for the fixed copy",
+                o.display()
+            )));
+        }
+        // The copy is staged beside OUT: OUT must lie outside the build output it copies.
+        let parent = match o.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let parent = std::fs::canonicalize(&parent).map_err(|e| Error::io(&parent, e))?;
+        for f in found {
+            let root = std::fs::canonicalize(&f.root).map_err(|e| Error::io(&f.root, e))?;
+            if parent.starts_with(&root) {
+                return Err(Error::Usage(format!(
+                    "{} is inside the build output {}: put the fixed copy elsewhere",
+                    o.display(),
+                    f.root.display()
+                )));
+            }
+        }
     }
 
     crate::fix::cleanup::install();
@@ -128,6 +148,10 @@ pub fn run(opts: &FixOptions, found: &[Found], out: &mut dyn Write) -> Result<Ou
         if let (Some(s), Some(o)) = (staging, &opts.output) {
             if !failed || opts.keep_failed {
                 let kept = s.keep();
+                if o.is_dir() {
+                    // Checked empty before anything was built.
+                    std::fs::remove_dir(o).map_err(|e| Error::io(o, e))?;
+                }
                 std::fs::rename(&kept, o)
                     .map_err(|e| Error::Fix(format!("moving the fixed copy to {}: {e}", o.display())))?;
                 writeln!(out, "output: {}{}", o.display(), if failed { " (kept as asked: --keep-failed)" } else { "" })

@@ -14,7 +14,18 @@
 
 mod cdk;
 pub mod cfn;
+#[cfg(unix)]
 pub mod fix;
+/// `elfcheck fix` rewrites packages through Unix directory handles; elsewhere it is refused.
+#[cfg(not(unix))]
+pub mod fix {
+    use crate::error::Error;
+    use crate::fix::{FixOptions, Outcome};
+
+    pub fn run(_: &FixOptions, _: &[super::Found], _: &mut dyn std::io::Write) -> Result<Outcome, Error> {
+        Err(Error::Usage("`elfcheck fix` needs Linux or macOS (on Windows, run it in WSL or a container)".into()))
+    }
+}
 pub mod resources;
 mod run;
 mod sam;
@@ -182,20 +193,32 @@ pub fn load(found: &Found) -> Result<Application, Error> {
 pub fn check(inputs: &[PathBuf], options: &Options) -> Result<Report, Error> {
     let mut report = Report::default();
     for input in inputs {
-        let label = input.display().to_string();
-        let found = if options.packages_only { Vec::new() } else { detect(input) };
-        if found.is_empty() {
-            let checked = crate::check::check_input(input, &label, options)?;
-            report.inputs.push(checked.summary);
-            report.findings.extend(checked.findings);
-            continue;
-        }
-        refuse_package_options(&label, options)?;
-        for f in &found {
-            let app = load(f)?;
-            run::check(&app, &label, &f.below, options, &mut report)?;
-        }
+        check_into(input, options, &mut report)?;
     }
+    sort_findings(&mut report);
+    Ok(report)
+}
+
+/// Checks one input, an application or a package, into `report` (findings unsorted).
+pub fn check_into(input: &Path, options: &Options, report: &mut Report) -> Result<(), Error> {
+    let label = input.display().to_string();
+    let found = if options.packages_only { Vec::new() } else { detect(input) };
+    if found.is_empty() {
+        let checked = crate::check::check_input(input, &label, options)?;
+        report.inputs.push(checked.summary);
+        report.findings.extend(checked.findings);
+        return Ok(());
+    }
+    refuse_package_options(&label, options)?;
+    for f in &found {
+        let app = load(f)?;
+        run::check(&app, &label, &f.below, options, report)?;
+    }
+    Ok(())
+}
+
+/// The order of every report: by input, then function or layer, path and code.
+pub fn sort_findings(report: &mut Report) {
     report.findings.sort_by(|a, b| {
         (a.input.as_str(), &a.resource, a.path.as_str(), a.code.as_str()).cmp(&(
             b.input.as_str(),
@@ -204,7 +227,6 @@ pub fn check(inputs: &[PathBuf], options: &Options) -> Result<Report, Error> {
             b.code.as_str(),
         ))
     });
-    Ok(report)
 }
 
 /// `--runtime`, `--arch` and `--layer` describe one package; an application's template gives

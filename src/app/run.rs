@@ -26,8 +26,9 @@ use crate::rules::{Code, Finding};
 use crate::target::resolve::{Assumption, Requested};
 use crate::target::{Arch, Target};
 
-/// A function's id, the target it was judged for, and its section.
-type Judged = (String, Target, Section);
+/// A function's id, the target it was judged for, its section, and whether `fix` has something
+/// to rebuild in it.
+type Judged = (String, Target, Section, bool);
 
 /// One judged section.
 struct Section {
@@ -80,7 +81,8 @@ pub(super) fn check(
             for f in functions {
                 pkg.layers = f.layers.iter().filter_map(|id| layer_of(id)).collect();
                 let (target, assumed) = function_target(f, &pkg)?;
-                let (mut summary, mut findings) = judge(&pkg, &target, assumed, &label(path), &options.policy);
+                let (mut summary, mut findings) = judge(&pkg, &target, assumed, &label(path), options);
+                let fixable = !crate::fix::plan::plan(&pkg, &target, &findings).is_empty();
                 findings.extend(layer_count(f, &pkg, &label(path), options));
                 let resource = ResourceRef::function(&f.id);
                 for finding in &mut findings {
@@ -92,14 +94,16 @@ pub(super) fn check(
                     layers: f.layers.clone(),
                     external_layers: f.external_layers.clone(),
                 });
-                out.push((f.id.clone(), target, Section { summary, findings }));
+                out.push((f.id.clone(), target, Section { summary, findings }, fixable));
             }
             Ok(out)
         })
         .collect();
     let mut by_function: HashMap<String, (Target, Section)> = HashMap::new();
+    let mut fixable = false;
     for group in judged {
-        for (id, target, section) in group? {
+        for (id, target, section, can_fix) in group? {
+            fixable |= can_fix;
             by_function.insert(id, (target, section));
         }
     }
@@ -131,7 +135,8 @@ pub(super) fn check(
             by_target.into_iter().map(|(t, users)| (t, Vec::new(), users)).collect()
         };
         for (target, assumed, users) in judgements {
-            let (mut summary, mut findings) = judge(pkg, &target, assumed, &label(&layer.code), &options.policy);
+            let (mut summary, mut findings) = judge(pkg, &target, assumed, &label(&layer.code), options);
+            fixable |= !crate::fix::plan::plan(pkg, &target, &findings).is_empty();
             let resource = ResourceRef::layer(&layer.id, users);
             for finding in &mut findings {
                 finding.resource = resource.clone();
@@ -150,12 +155,25 @@ pub(super) fn check(
         layers: app.layers.len(),
         code_read,
         skipped,
+        fix_command: fixable.then(|| fix_command(&label_of(input, below))),
     });
     for s in sections {
         report.inputs.push(s.summary);
         report.findings.extend(s.findings);
     }
     Ok(())
+}
+
+/// `elfcheck fix BUILD -o BUILD-fixed`: a fixed copy of the build output beside it.
+fn fix_command(root: &str) -> Vec<String> {
+    let trimmed = root.trim_end_matches('/');
+    let out = if trimmed.is_empty() || trimmed == "." {
+        let name = std::env::current_dir().ok().and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()));
+        format!("../{}-fixed", name.unwrap_or_else(|| "build".into()))
+    } else {
+        format!("{trimmed}-fixed")
+    };
+    vec!["elfcheck".into(), "fix".into(), root.to_string(), "-o".into(), out]
 }
 
 /// Paths in first-seen order, each once.

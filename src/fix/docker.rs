@@ -1,7 +1,6 @@
 //! Rebuilds Python distributions inside the AWS SAM build image of the runtime, the well-known
 //! recipe (`docker run ... pip install -t`), as the invoking user so the output is theirs.
 
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -46,6 +45,20 @@ pub struct DockerBuild<'a> {
     pub quiet: bool,
 }
 
+/// `uid:gid` of the file's owner, for `--user`.
+#[cfg(unix)]
+fn user_of(meta: &std::fs::Metadata) -> String {
+    use std::os::unix::fs::MetadataExt;
+    format!("{}:{}", meta.uid(), meta.gid())
+}
+
+/// Windows has no uid: the image's own user (root in the SAM images); Docker Desktop gives the
+/// files written to the mounted folder to the Windows user.
+#[cfg(not(unix))]
+fn user_of(_meta: &std::fs::Metadata) -> String {
+    "0:0".into()
+}
+
 impl DockerBuild<'_> {
     /// The `docker run` arguments that install `rebuilds` into `/out/site`, with `/out` mounted
     /// from `out` and the container running as the owner of `owner_of` (the invoking user).
@@ -57,7 +70,7 @@ impl DockerBuild<'_> {
             "--platform".into(),
             self.target.arch.docker_platform().into(),
             "--user".into(),
-            format!("{}:{}", meta.uid(), meta.gid()),
+            user_of(&meta),
             "-e".into(),
             "HOME=/tmp".into(),
             "-e".into(),

@@ -2,24 +2,35 @@
 //! target, and proves the result with the full checker before it replaces anything.
 //!
 //! The input is never modified (unless `--in-place`, which is still atomic): the new package is
-//! written to a temporary file beside the output and renamed into place only after the re-check
-//! finds no error. An interrupt removes every temporary file and directory.
+//! written to a temporary file or directory beside the output and put in place in one step only
+//! after the re-check finds no error ([`output`] says where an output may go and how). An
+//! interrupt stops the builds and removes every temporary file and directory; what a SIGKILL
+//! leaves is removed by the next run.
 
+#[cfg(unix)]
 pub(crate) mod cleanup;
+#[cfg(unix)]
 mod docker;
+#[cfg(unix)]
 mod npm;
+#[cfg(unix)]
+mod output;
+#[cfg(unix)]
 mod pip;
 pub mod plan;
+#[cfg(unix)]
 mod process;
+#[cfg(unix)]
 mod rewrite;
+#[cfg(unix)]
+mod run;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use crate::check::{Checked, Options};
+use crate::check::Options;
 use crate::error::Error;
 use crate::report::model::Report;
-use crate::rules::Severity;
 
 pub use plan::{NodeInstall, Plan, PythonRebuild};
 
@@ -47,6 +58,8 @@ pub struct FixOptions {
     pub plan_only: bool,
     /// Keep the output even when the re-check still finds errors.
     pub keep_failed: bool,
+    /// Replace an existing output that elfcheck did not write (a file or a non-empty directory).
+    pub force: bool,
     /// The Python interpreter whose pip `--via pip` uses.
     pub python: String,
     pub docker: String,
@@ -65,299 +78,16 @@ pub struct Outcome {
 
 /// Runs `elfcheck fix`, writing what it does to `out`.
 pub fn run(opts: &FixOptions, out: &mut dyn Write) -> Result<Outcome, Error> {
-    cleanup::install();
-    let input = &opts.input;
-    let output = output_path(opts)?;
-    let label = input.display().to_string();
-    let checked = crate::check::check_input(input, &label, &opts.scan)?;
-    let errors = checked.findings.iter().filter(|f| f.severity == Severity::Error).count();
-    let w = |e: std::io::Error| Error::Fix(format!("writing the report: {e}"));
-    writeln!(out, "{label}: {} for {}", crate::text::plural(errors, "error"), checked.target.label()).map_err(w)?;
-    if errors == 0 {
-        writeln!(out, "nothing to fix").map_err(w)?;
-        return Ok(Outcome { exit_code: 0, recheck: None });
+    #[cfg(unix)]
+    return run::run(opts, out);
+    // The package is rewritten through directory handles that follow no link, and builds run in
+    // process groups: both need a Unix system.
+    #[cfg(not(unix))]
+    {
+        let _ = (opts, out);
+        Err(Error::Usage(
+            "`elfcheck fix` needs Linux or macOS (on Windows, run it in WSL or a container); checking works here"
+                .into(),
+        ))
     }
-    let plan = plan::plan(&checked.package, &checked.target, &checked.findings);
-    let via = choose_via(opts, &plan, out)?;
-    print_plan(&plan, &checked, opts, via, &output, out)?;
-    if opts.plan_only {
-        return Ok(Outcome { exit_code: 0, recheck: None });
-    }
-    if plan.is_empty() {
-        writeln!(out, "nothing elfcheck can rebuild; no output written").map_err(w)?;
-        return Ok(Outcome { exit_code: 1, recheck: None });
-    }
-
-    let build = tempfile::Builder::new()
-        .prefix("elfcheck-build-")
-        .tempdir()
-        .map_err(|e| Error::Fix(format!("creating a build directory: {e}")))?;
-    let _build_guard = cleanup::Guard::new(build.path());
-    let changes = build_changes(opts, &plan, &checked, via, build.path())?;
-
-    let recheck_options = Options {
-        target: crate::target::resolve::Requested {
-            runtime: checked.target.runtime.map(|r| r.id.clone()),
-            arch: Some(checked.target.arch),
-            from_templates: false,
-        },
-        ..opts.scan.clone()
-    };
-    let label = output.display().to_string();
-    let (after, counts) = write_output(input, &output, &changes, opts.keep_failed, |tmp| {
-        crate::check::check_input(tmp, &label, &recheck_options)
-    })?;
-    let remaining = after.findings.iter().filter(|f| f.severity == Severity::Error).count();
-    for r in &plan.python {
-        writeln!(out, "rebuilt {} {} for {}", r.name, r.version, checked.target.label()).map_err(w)?;
-    }
-    for n in &plan.node {
-        let replaced = replaced_text(&n.replaces);
-        writeln!(out, "installed {}{replaced}", n.spec()).map_err(w)?;
-    }
-    writeln!(
-        out,
-        "{}: {} entries kept byte for byte, {} removed, {} added",
-        output.display(),
-        counts.kept,
-        counts.removed,
-        counts.added
-    )
-    .map_err(w)?;
-    let report = Report { inputs: vec![after.summary.clone()], findings: after.findings.clone(), ..Report::default() };
-    if remaining > 0 {
-        let fate = if opts.keep_failed { "kept as asked (--keep-failed)" } else { "not written" };
-        writeln!(out, "re-check: {} remain; the output was {fate}", crate::text::plural(remaining, "error"))
-            .map_err(w)?;
-        return Ok(Outcome { exit_code: 1, recheck: Some(report) });
-    }
-    writeln!(out, "re-check: no errors in {}", output.display()).map_err(w)?;
-    Ok(Outcome { exit_code: 0, recheck: Some(report) })
-}
-
-/// ` in place of `a`, `b``
-fn replaced_text(replaces: &[String]) -> String {
-    if replaces.is_empty() {
-        return String::new();
-    }
-    let names: Vec<String> = replaces.iter().map(|r| format!("`{r}`")).collect();
-    format!(" in place of {}", names.join(", "))
-}
-
-fn output_path(opts: &FixOptions) -> Result<PathBuf, Error> {
-    match (&opts.output, opts.in_place) {
-        (Some(_), true) => Err(Error::Usage("give either -o OUT or --in-place, not both".into())),
-        (None, true) => Ok(opts.input.clone()),
-        (None, false) if opts.plan_only => Ok(opts.input.clone()),
-        (None, false) => Err(Error::Usage("say where the fixed package goes: -o OUT (or --in-place)".into())),
-        (Some(o), false) => {
-            let same =
-                std::fs::canonicalize(o).ok().is_some_and(|c| std::fs::canonicalize(&opts.input).ok() == Some(c));
-            if same {
-                return Err(Error::Usage("the output is the input: use --in-place to replace it".into()));
-            }
-            Ok(o.clone())
-        }
-    }
-}
-
-fn choose_via(opts: &FixOptions, plan: &Plan, out: &mut dyn Write) -> Result<Via, Error> {
-    if plan.python.is_empty() || opts.via != Via::Auto {
-        return Ok(opts.via);
-    }
-    Ok(match docker::engine_status(&opts.docker) {
-        Ok(()) => Via::Docker,
-        Err(why) => {
-            let _ = writeln!(out, "no Docker engine ({why}); rebuilding with pip from manylinux wheels");
-            Via::Pip
-        }
-    })
-}
-
-/// The CA bundle for pip: `--ca-bundle`, else what `SSL_CERT_FILE` / `PIP_CERT` /
-/// `REQUESTS_CA_BUNDLE` name, else the system bundle (where corporate proxies' CAs are installed).
-fn ca_bundle(opts: &FixOptions) -> Option<PathBuf> {
-    if let Some(given) = &opts.ca_bundle {
-        return Some(given.clone());
-    }
-    let from_env =
-        ["SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE"].into_iter().filter_map(std::env::var_os).map(PathBuf::from);
-    let system = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"]
-        .map(PathBuf::from);
-    from_env.chain(system).find(|p| p.is_file())
-}
-
-fn build_image(opts: &FixOptions, target: &crate::Target) -> Result<String, Error> {
-    opts.image.clone().map_or_else(|| docker::default_image(target), Ok)
-}
-
-fn docker_build<'a>(opts: &'a FixOptions, image: &'a str, target: &'a crate::Target) -> docker::DockerBuild<'a> {
-    docker::DockerBuild { docker: &opts.docker, image, target, ca_bundle: ca_bundle(opts), quiet: opts.quiet }
-}
-
-fn print_plan(
-    plan: &Plan,
-    checked: &Checked,
-    opts: &FixOptions,
-    via: Via,
-    output: &Path,
-    out: &mut dyn Write,
-) -> Result<(), Error> {
-    let w = |e: std::io::Error| Error::Fix(format!("writing the report: {e}"));
-    let target = &checked.target;
-    for (site, rebuilds) in plan.python_by_site() {
-        let names: Vec<String> = rebuilds.iter().map(|r| r.spec()).collect();
-        let dir = if site.is_empty() { "the package root".to_string() } else { format!("`{site}`") };
-        writeln!(out, "plan: rebuild {} into {dir}", names.join(", ")).map_err(w)?;
-        let dest = Path::new("BUILD");
-        let command = match via {
-            Via::Docker => {
-                let image = build_image(opts, target)?;
-                let d = docker_build(opts, &image, target);
-                format!("{} {}", opts.docker, {
-                    // A directory made now is owned by the invoking user, on every Unix.
-                    let probe =
-                        tempfile::tempdir().map_err(|e| Error::Fix(format!("creating a temporary directory: {e}")))?;
-                    d.args(&rebuilds, Path::new("BUILD"), probe.path())?.join(" ")
-                })
-            }
-            _ => format!(
-                "{} -m pip {}",
-                opts.python,
-                pip::pip_args(target, &rebuilds, dest, ca_bundle(opts).as_deref())?.join(" ")
-            ),
-        };
-        writeln!(out, "  {command}").map_err(w)?;
-    }
-    if !plan.node.is_empty() {
-        let installs: Vec<&NodeInstall> = plan.node.iter().collect();
-        for n in &installs {
-            let replaces = replaced_text(&n.replaces);
-            writeln!(out, "plan: install {} into `{}`{replaces}", n.spec(), n.node_modules).map_err(w)?;
-        }
-        writeln!(out, "  npm {}", npm::npm_args(target, &installs, Path::new("BUILD")).join(" ")).map_err(w)?;
-    }
-    for (f, why) in &plan.unfixable {
-        writeln!(out, "cannot fix: {} [{}]: {why}", f.path, f.code).map_err(w)?;
-    }
-    if !opts.plan_only {
-        writeln!(out, "output: {}", output.display()).map_err(w)?;
-    }
-    Ok(())
-}
-
-/// Runs the builds and turns their output into changes to the package.
-fn build_changes(
-    opts: &FixOptions,
-    plan: &Plan,
-    checked: &Checked,
-    via: Via,
-    build: &Path,
-) -> Result<rewrite::Changes, Error> {
-    let mut changes = rewrite::Changes::default();
-    let target = &checked.target;
-    let ca = ca_bundle(opts);
-    for (n, (site, rebuilds)) in plan.python_by_site().into_iter().enumerate() {
-        let group = build.join(format!("python-{n}"));
-        std::fs::create_dir_all(&group).map_err(|e| Error::io(&group, e))?;
-        let built = match via {
-            Via::Docker => {
-                let image = build_image(opts, target)?;
-                let d = docker_build(opts, &image, target);
-                d.install(&rebuilds, &group)?
-            }
-            _ => {
-                let dest = group.join("site");
-                pip::install(&opts.python, target, &rebuilds, &dest, ca.as_deref(), opts.quiet)?;
-                dest
-            }
-        };
-        for r in &rebuilds {
-            remove_distribution(&checked.package, r, &mut changes);
-        }
-        changes.add_installed(&built, site)?;
-    }
-    if !plan.node.is_empty() {
-        let prefix = build.join("npm");
-        std::fs::create_dir_all(&prefix).map_err(|e| Error::io(&prefix, e))?;
-        let installs: Vec<&NodeInstall> = plan.node.iter().collect();
-        npm::install(target, &installs, &prefix, opts.quiet)?;
-        for n in &installs {
-            let src = prefix.join("node_modules").join(&n.name);
-            if !src.is_dir() {
-                return Err(Error::Fix(format!("npm did not install `{}`", n.spec())));
-            }
-            changes.remove_dirs.extend(n.replaces.iter().cloned());
-            changes.add_tree(&src, &format!("{}/{}", n.node_modules, n.name))?;
-        }
-    }
-    Ok(changes)
-}
-
-/// Every file the distribution owns (what its RECORD lists, as attribution read it), and its
-/// `.dist-info`.
-fn remove_distribution(pkg: &crate::package::Package, r: &PythonRebuild, changes: &mut rewrite::Changes) {
-    if let Some(dist) = pkg.distributions.iter().find(|d| d.root == r.dist_info) {
-        changes.remove_files.extend(dist.files.iter().map(|&i| pkg.entries[i].path.to_string()));
-    }
-    changes.remove_dirs.insert(r.dist_info.clone());
-}
-
-/// Writes the new package to a temporary path beside `output`, re-checks it with `recheck`,
-/// and renames it into place when the re-check passes (or `--keep-failed` asks).
-fn write_output(
-    input: &Path,
-    output: &Path,
-    changes: &rewrite::Changes,
-    keep_failed: bool,
-    recheck: impl Fn(&Path) -> Result<Checked, Error>,
-) -> Result<(Checked, rewrite::Counts), Error> {
-    let dir = match output.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "package".into());
-    let prefix = format!(".{name}.elfcheck-");
-    let tmp_err = |e: std::io::Error| Error::Fix(format!("creating a temporary output in {}: {e}", dir.display()));
-    if input.is_dir() {
-        let tmp = tempfile::Builder::new().prefix(&prefix).tempdir_in(&dir).map_err(tmp_err)?;
-        let _guard = cleanup::Guard::new(tmp.path());
-        let counts = rewrite::write_dir(input, changes, tmp.path())?;
-        let checked = recheck(tmp.path())?;
-        if keep_failed || !has_errors(&checked) {
-            replace_dir(tmp.keep(), output)?;
-        }
-        Ok((checked, counts))
-    } else {
-        let tmp = tempfile::Builder::new().prefix(&prefix).suffix(".zip").tempfile_in(&dir).map_err(tmp_err)?;
-        let _guard = cleanup::Guard::new(tmp.path());
-        let counts = rewrite::write_zip(input, changes, tmp.as_file())?;
-        let checked = recheck(tmp.path())?;
-        if keep_failed || !has_errors(&checked) {
-            // A temporary file is private (0600); the package gets the input's permissions.
-            let mode = std::fs::metadata(input).map(|m| m.permissions()).map_err(|e| Error::io(input, e))?;
-            std::fs::set_permissions(tmp.path(), mode).map_err(|e| Error::io(tmp.path(), e))?;
-            tmp.persist(output)
-                .map_err(|e| Error::Fix(format!("moving the new package to {}: {}", output.display(), e.error)))?;
-        }
-        Ok((checked, counts))
-    }
-}
-
-fn has_errors(checked: &Checked) -> bool {
-    checked.findings.iter().any(|f| f.severity == Severity::Error)
-}
-
-/// Renames a finished directory over `output`, which may exist (`--in-place`).
-fn replace_dir(tmp: PathBuf, output: &Path) -> Result<(), Error> {
-    let fail = |e: std::io::Error| Error::Fix(format!("moving the new package to {}: {e}", output.display()));
-    if output.exists() {
-        let old = tmp.with_extension("old");
-        std::fs::rename(output, &old).map_err(fail)?;
-        std::fs::rename(&tmp, output).map_err(fail)?;
-        std::fs::remove_dir_all(&old).map_err(fail)?;
-    } else {
-        std::fs::rename(&tmp, output).map_err(fail)?;
-    }
-    Ok(())
 }

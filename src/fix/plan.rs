@@ -51,13 +51,15 @@ impl NodeInstall {
 pub struct Plan {
     pub python: Vec<PythonRebuild>,
     pub node: Vec<NodeInstall>,
+    /// Files Lambda executes that lack the executable bit: set their mode, nothing to rebuild.
+    pub chmod: Vec<String>,
     /// Error findings no rebuild answers, with the reason.
     pub unfixable: Vec<(Finding, String)>,
 }
 
 impl Plan {
     pub fn is_empty(&self) -> bool {
-        self.python.is_empty() && self.node.is_empty()
+        self.python.is_empty() && self.node.is_empty() && self.chmod.is_empty()
     }
 
     /// Python rebuilds grouped by the directory they install into.
@@ -81,6 +83,14 @@ pub fn plan(pkg: &Package, target: &Target, findings: &[Finding]) -> Plan {
             continue;
         }
         let nested = pkg.get(&f.path).is_some_and(|e| e.path.is_nested());
+        if f.code == crate::rules::Code::NotExecutable {
+            // The file the name leads to (a symlinked `bootstrap` is fixed at its target).
+            let file = pkg.resolve(&f.path).map_or_else(|| f.path.clone(), |e| e.path.to_string());
+            if !plan.chmod.contains(&file) {
+                plan.chmod.push(file);
+            }
+            continue;
+        }
         if f.code == crate::rules::Code::DuplicateEntry {
             let why = "the zip stores this path more than once; rebuild it so that each path is stored once";
             plan.unfixable.push((f.clone(), why.into()));

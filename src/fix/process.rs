@@ -1,4 +1,5 @@
-//! Runs a build tool, streaming its output to stderr as progress and keeping it for errors.
+//! Runs a build tool, streaming its output to stderr as progress and keeping it for errors. The
+//! tool runs in its own process group and dies with elfcheck (see [`super::cleanup::isolate`]).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -30,6 +31,7 @@ impl Ran {
 pub fn run(mut cmd: Command, label: &str, quiet: bool) -> Result<Ran, Error> {
     let program = cmd.get_program().to_string_lossy().into_owned();
     cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    super::cleanup::isolate(&mut cmd);
     let mut child = cmd.spawn().map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             Error::Fix(format!("`{program}` is not installed (not found on PATH)"))
@@ -37,7 +39,7 @@ pub fn run(mut cmd: Command, label: &str, quiet: bool) -> Result<Ran, Error> {
             Error::Fix(format!("cannot run `{program}`: {e}"))
         }
     })?;
-    let _guard = ChildGuard::new(child.id());
+    let _guard = ChildGuard::new(child.id()); // its own group: the group id is its pid
     let (tx, rx) = mpsc::channel::<String>();
     let mut readers = Vec::new();
     if let Some(out) = child.stdout.take() {

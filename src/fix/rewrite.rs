@@ -1,6 +1,7 @@
 //! Writes the fixed package: untouched entries copied as they are (a zip entry raw, with its
 //! compressed bytes, permissions and timestamp), replaced distributions removed as a whole, new
 //! files added. The caller writes into a temporary path and renames it into place.
+//! Nothing is read or written through a symbolic link.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -13,6 +14,7 @@ use zip::write::SimpleFileOptions;
 use zip::{DateTime, ZipArchive, ZipWriter};
 
 use crate::error::Error;
+use crate::safe_fs::{Opened, Tree};
 
 #[derive(Debug, Default)]
 pub struct Changes {
@@ -83,7 +85,8 @@ impl Changes {
                     continue;
                 };
                 let disk = site.join(&rel);
-                if rel.is_empty() || !disk.is_file() {
+                // Regular files only: a link in the build output is not followed out of it.
+                if rel.is_empty() || !std::fs::symlink_metadata(&disk).is_ok_and(|m| m.is_file()) {
                     continue;
                 }
                 let path = if prefix.is_empty() { rel } else { format!("{prefix}/{rel}") };
@@ -97,7 +100,7 @@ impl Changes {
 
 /// World-readable, and executable where the built file was.
 fn output_mode(disk: &Path) -> Result<u32, Error> {
-    let mode = std::fs::metadata(disk).map_err(|e| Error::io(disk, e))?.permissions().mode() & 0o777;
+    let mode = std::fs::symlink_metadata(disk).map_err(|e| Error::io(disk, e))?.permissions().mode() & 0o777;
     Ok(mode | 0o444 | if mode & 0o111 != 0 { 0o111 } else { 0 })
 }
 
@@ -138,7 +141,7 @@ pub fn write_zip(input: &Path, changes: &Changes, out: &File) -> Result<Counts, 
             .last_modified_time(DateTime::default())
             .large_file(std::fs::metadata(disk).map(|m| m.len() >= u32::MAX as u64).unwrap_or(false));
         writer.start_file(path.as_str(), options).map_err(fail)?;
-        let mut f = File::open(disk).map_err(|e| Error::io(disk, e))?;
+        let mut f = open_built(disk)?;
         std::io::copy(&mut f, &mut writer).map_err(|e| Error::Fix(format!("writing the new zip: {e}")))?;
         counts.added += 1;
     }
@@ -149,8 +152,17 @@ pub fn write_zip(input: &Path, changes: &Changes, out: &File) -> Result<Counts, 
 }
 
 /// Rewrites a directory into `out` (an empty temporary directory), keeping modes and links.
-pub fn write_dir(input: &Path, changes: &Changes, out: &Path) -> Result<Counts, Error> {
+///
+/// Every file is read from the input through its root's handle and written below `out`'s,
+/// following no link on either side (see [`crate::safe_fs`]): the package's own links are copied
+/// as links, and a rebuilt file whose path crosses one is an error, never a write through it.
+pub(super) fn write_dir(input: &Path, changes: &Changes, out: &Tree) -> Result<Counts, Error> {
     let mut counts = Counts::default();
+    let source = Tree::open(input).map_err(|e| Error::io(input, e))?;
+    // Directory modes are set last: one without write permission would refuse its own files.
+    let mut dir_modes: Vec<(PathBuf, u32)> = Vec::new();
+    let root_mode = std::fs::metadata(input).map(|m| m.permissions().mode() & 0o7777).unwrap_or(0o755);
+    dir_modes.push((PathBuf::new(), root_mode));
     for item in WalkDir::new(input).follow_links(false).min_depth(1).sort_by_file_name() {
         let item = item.map_err(|e| Error::Input { path: input.to_path_buf(), cause: e.to_string() })?;
         let rel = item.path().strip_prefix(input).unwrap_or(item.path());
@@ -159,33 +171,56 @@ pub fn write_dir(input: &Path, changes: &Changes, out: &Path) -> Result<Counts, 
             counts.removed += usize::from(!item.file_type().is_dir());
             continue;
         }
-        let dest = out.join(rel);
         let ft = item.file_type();
-        let io = |e: std::io::Error| Error::io(&dest, e);
+        let io = |e: std::io::Error| Error::Fix(format!("writing `{path}` of the new package: {e}"));
         if ft.is_dir() {
-            std::fs::create_dir_all(&dest).map_err(io)?;
-            let mode = item.metadata().map(|m| m.permissions().mode()).unwrap_or(0o755);
-            std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(mode)).map_err(io)?;
+            out.create_dirs(rel, 0o700).map_err(io)?;
+            let mode = item.metadata().map(|m| m.permissions().mode() & 0o7777).unwrap_or(0o755);
+            dir_modes.push((rel.to_path_buf(), mode));
         } else if ft.is_symlink() {
             let target = std::fs::read_link(item.path()).map_err(|e| Error::io(item.path(), e))?;
-            std::os::unix::fs::symlink(target, &dest).map_err(io)?;
+            out.symlink(rel, &target).map_err(io)?;
             counts.kept += 1;
         } else if ft.is_file() {
-            std::fs::copy(item.path(), &dest).map_err(io)?;
+            let (mut from, mode) = match source.open_file(rel) {
+                Ok(Opened::File { file, mode, .. }) => (file, mode.unwrap_or(0o644)),
+                Ok(Opened::NotAFile(what)) => {
+                    return Err(Error::Fix(format!("`{path}` of the input became {what} while being copied")));
+                }
+                Err(e) => return Err(Error::Fix(format!("reading `{path}` of the input: {e}"))),
+            };
+            let mut to = out.create_file(rel, mode).map_err(io)?;
+            std::io::copy(&mut from, &mut to).map_err(io)?;
             counts.kept += 1;
         }
     }
     for (path, disk) in &changes.add {
-        let dest = out.join(path);
-        if let Some(parent) = dest.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-        }
-        std::fs::copy(disk, &dest).map_err(|e| Error::io(&dest, e))?;
-        std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(output_mode(disk)?))
-            .map_err(|e| Error::io(&dest, e))?;
+        let rel = Path::new(path);
+        let io = |e: std::io::Error| {
+            Error::Fix(format!(
+                "cannot write the rebuilt `{path}`: {e} (elfcheck never writes through a link; replace the link with what it points to, then fix again)"
+            ))
+        };
+        let mut from = open_built(disk)?;
+        let mut to = out.create_file(rel, output_mode(disk)?).map_err(io)?;
+        std::io::copy(&mut from, &mut to).map_err(io)?;
         counts.added += 1;
     }
+    for (rel, mode) in dir_modes.iter().rev() {
+        out.set_dir_mode(rel, *mode)
+            .map_err(|e| Error::Fix(format!("setting the mode of `{}` in the new package: {e}", rel.display())))?;
+    }
     Ok(counts)
+}
+
+/// Opens a file of the build output, refusing a link (a build must not smuggle host files in).
+fn open_built(disk: &Path) -> Result<File, Error> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(disk)
+        .map_err(|e| Error::Fix(format!("reading the build output {}: {e}", disk.display())))
 }
 
 #[cfg(test)]

@@ -61,6 +61,8 @@ pub struct Need {
     pub by: usize,
     pub name: String,
     pub found: Found,
+    /// The loader searched for it (it was not met by an object already loaded).
+    pub searched: bool,
 }
 
 /// A root and everything loading it maps.
@@ -206,11 +208,13 @@ impl<'a> Loader<'a> {
                 continue; // a musl object is judged by what it is, not by what it needs
             }
             for name in &elf.needed {
+                let mut searched = false;
                 let found = if let Some(i) = mapped.iter().position(|m| m.names.iter().any(|n| n == name)) {
                     Found::Mapped(i)
                 } else if let Some(found) = runtime_loaded.get(name) {
                     found.clone()
                 } else {
+                    searched = true;
                     match self.search(name, by, &mapped) {
                         Searched::File(file, path) => {
                             // The same file under another name is the same object.
@@ -232,7 +236,7 @@ impl<'a> Loader<'a> {
                         }
                     }
                 };
-                needs.push(Need { by, name: name.clone(), found });
+                needs.push(Need { by, name: name.clone(), found, searched });
             }
         }
         Closure { root, lone, mapped, needs }
@@ -249,7 +253,8 @@ impl<'a> Loader<'a> {
     fn search(&self, name: &str, by: usize, mapped: &[Mapped]) -> Searched {
         let mut skipped = Vec::new();
         if name.contains('/') {
-            let path = self.absolute(name);
+            // A name with a slash is a path: dynamic string tokens expand as in search paths.
+            let path = self.expand(&[name.to_string()], &mapped[by].path).pop().unwrap_or_default();
             return match self.candidate(&path, &mut skipped) {
                 Some(file) => Searched::File(file, path),
                 None => match self.runtime_at(parent(&path), file_name(&path)) {

@@ -97,7 +97,8 @@ pub fn analyze(pkg: &Package, target: &Target) -> Analysis {
     let mut others: Vec<usize> = Vec::new();
     for (i, entry) in pkg.entries.iter().enumerate() {
         let crate::source::Content::Object(Object::Elf(elf)) = &entry.content else { continue };
-        if !placements.is_loaded(&entry.path) || !elf.runs_on(target.arch) {
+        // A file that declares more than elfcheck reads is reported as such, not loaded.
+        if !placements.is_loaded(&entry.path) || !elf.runs_on(target.arch) || elf.truncated {
             continue;
         }
         let is_root = !entry.path.is_nested()

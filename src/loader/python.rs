@@ -152,6 +152,10 @@ pub struct Imports {
     pub placements: Vec<(String, Placement)>,
 }
 
+/// A file that may be a module: where it stands in the import order (`None`: a suffix the
+/// interpreter skips), its name, its entry index.
+type Candidate<'a> = (Option<Rank>, &'a str, usize);
+
 /// Where each candidate of a module stands in the import system's order; lower wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Rank {
@@ -188,7 +192,7 @@ pub fn imports(pkg: &Package, target: &Target) -> Imports {
     };
     let search_roots = sys_path(pkg, version);
     // (directory, module) -> candidates (rank, file name, entry index), extension-like files too.
-    let mut modules: BTreeMap<(&str, &str), Vec<(Option<Rank>, &str, usize)>> = BTreeMap::new();
+    let mut modules: BTreeMap<(&str, &str), Vec<Candidate>> = BTreeMap::new();
     for (i, e) in pkg.entries.iter().enumerate() {
         if e.kind != EntryKind::File || e.path.is_nested() {
             continue;

@@ -47,6 +47,8 @@ pub struct VersionProblem {
     pub namespace: String,
     pub number: Version,
     pub symbols: Vec<String>,
+    /// How many symbols need the version in all (`symbols` are examples).
+    pub symbols_total: usize,
     pub provider: Provider,
     pub verdict: Verdict,
 }
@@ -82,6 +84,7 @@ pub fn judge(fs: &Fs, target: &Target, loads: &Loads) -> Vec<VersionProblem> {
                     namespace,
                     number,
                     symbols: need.symbols.clone(),
+                    symbols_total: need.symbols_total,
                     provider,
                     verdict,
                 };

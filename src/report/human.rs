@@ -7,7 +7,8 @@ use std::io::{self, Write};
 use colored::{ColoredString, Colorize};
 
 use super::HumanOptions;
-use super::model::{AppReport, AppSection, InputReport, PackageSummary, Report};
+use super::model::{AppReport, AppSection, InputReport, PackageSummary, Report, TargetSummary};
+use crate::advice::{Advice, IndexAnswer};
 use crate::rules::{Finding, Severity};
 use crate::target::infer::Evidence;
 use crate::target::resolve::Assumption;
@@ -29,6 +30,16 @@ impl Paint {
             Severity::Info => self.apply(&word, |w| w.blue()),
         }
     }
+}
+
+/// `--quiet`: one line per finding, `input: path: severity[code] message`.
+pub(super) fn render_quiet(report: &Report, opts: &HumanOptions, out: &mut dyn Write) -> io::Result<()> {
+    let paint = Paint { on: opts.color };
+    for f in report.findings.iter().filter(|f| f.severity > Severity::Info) {
+        let at = if f.path.is_empty() { f.input.clone() } else { format!("{}: {}", f.input, f.path) };
+        writeln!(out, "{at}: {}[{}] {}", paint.severity(f.severity), f.code, f.message)?;
+    }
+    Ok(())
 }
 
 pub(super) fn render(report: &Report, opts: &HumanOptions, out: &mut dyn Write) -> io::Result<()> {
@@ -63,6 +74,18 @@ pub(super) fn render(report: &Report, opts: &HumanOptions, out: &mut dyn Write) 
     );
     let line = if e > 0 { paint.apply(&line, |l| l.red().bold()) } else { paint.apply(&line, |l| l.green().bold()) };
     writeln!(out, "{line}")?;
+    for input in &report.inputs {
+        if let Some(command) = &input.fix_command {
+            let line = crate::commands::shell_line(&command[0], &command[1..]);
+            writeln!(out, "to fix what can be fixed: {}", paint.apply(&line, |l| l.bold()))?;
+        }
+    }
+    for app in &report.apps {
+        if let Some(command) = &app.fix_command {
+            let line = crate::commands::shell_line(&command[0], &command[1..]);
+            writeln!(out, "to fix what can be fixed: {}", paint.apply(&line, |l| l.bold()))?;
+        }
+    }
     let unjudged: Vec<&str> = report.inputs.iter().filter(|i| !i.target.abi_judged).map(|i| i.input.as_str()).collect();
     if !unjudged.is_empty() {
         writeln!(
@@ -137,13 +160,22 @@ fn render_input(
             if let Some(seen) = &f.runtime_error {
                 writeln!(out, "        on Lambda: {seen}")?;
             }
-            let package_fix = summary.and_then(|p| p.fix.as_ref());
-            if let Some(fix) = f.fix.as_ref().filter(|fix| Some(*fix) != package_fix) {
+            // A finding of a package with a fix of its own is fixed by that one.
+            let package_fixed = summary.is_some_and(|p| p.fix.is_some());
+            if let Some(fix) = f.fix.as_ref().filter(|_| !package_fixed) {
                 writeln!(out, "        fix: {fix}")?;
             }
         }
+        if let Some(advice) =
+            summary.and_then(|p| p.advice.as_ref().map(|a| (p, a))).and_then(|(p, a)| advice_words(p, a, &input.target))
+        {
+            writeln!(out, "    {} {advice}", paint.apply("advice:", |s| s.yellow().bold()))?;
+        }
         if let Some(fix) = summary.and_then(|p| p.fix.as_ref()) {
-            writeln!(out, "    {} {fix}", paint.apply("fix:", |s| s.green().bold()))?;
+            writeln!(out, "    {} {}", paint.apply("fix:", |s| s.green().bold()), fix.summary)?;
+            if !fix.command.is_empty() {
+                writeln!(out, "      in {}: {}", fix.run_in, crate::commands::display_folded(&fix.command))?;
+            }
         }
     }
     let hidden = findings.iter().filter(|f| f.severity == Severity::Info).count();
@@ -240,8 +272,44 @@ fn label(p: &PackageSummary) -> String {
     p.label()
 }
 
+/// What the advice says, in a sentence; `None` when it has nothing to add.
+fn advice_words(p: &PackageSummary, a: &Advice, target: &TargetSummary) -> Option<String> {
+    let on = match &target.runtime {
+        Some(r) => format!("{r} on {}", target.arch),
+        None => format!("{} on {}", target.os, target.arch),
+    };
+    let mut parts = Vec::new();
+    match (&a.index, &a.newest_compatible) {
+        (IndexAnswer::Asked, Some(v)) if Some(v) != a.installed.as_ref() => {
+            let via = if a.package != p.name { format!(" (which brings {} in)", p.name) } else { String::new() };
+            parts.push(format!("{v} is the newest version of {}{via} with a build for {on}", a.package))
+        }
+        (IndexAnswer::Asked, Some(_)) => parts.push(format!("this version of {} has a build for {on}", a.package)),
+        (IndexAnswer::NoneCompatible, _) => {
+            parts.push(format!("the package index has no version of {} with a build for {on}", a.package))
+        }
+        (IndexAnswer::Unavailable(why), _) => parts.push(format!("could not look for a compatible version ({why})")),
+        _ => {}
+    }
+    if !a.runtimes_with_a_build.is_empty() {
+        parts.push(format!(
+            "{} has a build for {}, if the function can move there",
+            p.label(),
+            a.runtimes_with_a_build.join(", ")
+        ));
+    }
+    if !a.runtimes_accepting_installed.is_empty() {
+        parts.push(format!(
+            "the installed {} loads on {}, if the function can move there",
+            p.label(),
+            a.runtimes_accepting_installed.join(", ")
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
 /// An assumption about the target, in words.
-fn describe(a: &Assumption) -> String {
+pub fn describe(a: &Assumption) -> String {
     match a {
         Assumption::Template { file, function, runtime, arch, ambiguous } => {
             let took: Vec<String> = runtime

@@ -11,31 +11,39 @@ use crate::rules::{Finding, Severity};
 /// Bumped when a field changes meaning or disappears; new fields do not bump it.
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct Document<'a> {
     version: u32,
     tool: Tool,
     /// Application inputs (absent when every input is a single package).
-    #[serde(skip_serializing_if = "<[AppReport]>::is_empty")]
+    #[serde(default, skip_serializing_if = "<[AppReport]>::is_empty")]
     apps: &'a [AppReport],
     inputs: &'a [InputReport],
     findings: &'a [Finding],
     summary: Summary,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct Tool {
     name: &'static str,
     version: &'static str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct Summary {
     errors: usize,
     warnings: usize,
     infos: usize,
     inputs: usize,
     binaries: usize,
+}
+
+/// The JSON Schema of the document `render` writes (`elfcheck schema`, `docs/report.schema.json`).
+pub fn schema() -> schemars::Schema {
+    let mut schema = schemars::schema_for!(Document);
+    schema.insert("title".into(), "elfcheck report".into());
+    schema.insert("$id".into(), format!("{}/blob/main/docs/report.schema.json", env!("CARGO_PKG_REPOSITORY")).into());
+    schema
 }
 
 pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::advice::{Advice, PackageFix};
 use crate::attribution::Ecosystem;
 use crate::package::Layout;
 use crate::resource::ResourceRef;
@@ -10,7 +11,7 @@ use crate::target::Arch;
 use crate::target::resolve::Assumption;
 
 /// The target an input was judged against, and what was assumed to get it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TargetSummary {
     pub runtime: Option<String>,
     pub os: String,
@@ -24,7 +25,7 @@ pub struct TargetSummary {
 }
 
 /// A distribution with its binaries and what is wrong with them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PackageSummary {
     pub name: String,
     pub version: Option<String>,
@@ -36,7 +37,10 @@ pub struct PackageSummary {
     pub errors: usize,
     /// How to reinstall it for the target, when it has error findings.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fix: Option<String>,
+    pub fix: Option<PackageFix>,
+    /// Better versions or runtimes, when its findings are about versions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub advice: Option<Advice>,
 }
 
 impl PackageSummary {
@@ -49,7 +53,7 @@ impl PackageSummary {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct InputReport {
     pub input: String,
     pub layout: Layout,
@@ -59,6 +63,9 @@ pub struct InputReport {
     /// Findings dropped by ignores in `elfcheck.toml`.
     pub ignored: usize,
     pub packages: Vec<PackageSummary>,
+    /// The `elfcheck fix` command that fixes what is fixable, as arguments.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix_command: Option<Vec<String>>,
     /// Where the section sits in an application; absent for a package checked on its own.
     #[serde(flatten)]
     pub app: Option<AppSection>,
@@ -81,29 +88,30 @@ impl InputReport {
 }
 
 /// A function or layer of an application, as one section of the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct AppSection {
     /// Index into [`Report::apps`].
     pub app: usize,
     #[serde(flatten)]
     pub resource: ResourceRef,
     /// A function's layers from the same application (logical ids), in the order attached.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub layers: Vec<String>,
     /// A function's layers from outside the application (ARNs, or what the template says):
     /// not checked.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub external_layers: Vec<String>,
 }
 
 /// An application input: which build output was read, and what in it was not checked.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct AppReport {
     /// The path as given.
     pub input: String,
     /// `sam`, `cdk` or `serverless`.
     pub tool: String,
-    /// The build output read, as a path from the input (`.aws-sam/build` for a project root).
+    /// The build output read, as a path from the input (`.aws-sam/build` for a project root;
+    /// empty when the input is the build output itself).
     pub root: String,
     /// The map files read: templates, manifests.
     pub templates: Vec<String>,
@@ -114,10 +122,13 @@ pub struct AppReport {
     pub code_read: usize,
     /// Functions and layers with nothing to check, and why.
     pub skipped: Vec<Skipped>,
+    /// The `elfcheck fix` command for the whole application, when something is fixable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix_command: Option<Vec<String>>,
 }
 
 /// A function or layer that was not checked.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 pub struct Skipped {
     /// The logical id (or the ARN of a layer from outside the application).
     pub id: String,
@@ -127,12 +138,12 @@ pub struct Skipped {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct Report {
     pub inputs: Vec<InputReport>,
     pub findings: Vec<Finding>,
     /// The application inputs, in order; sections point here by index.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub apps: Vec<AppReport>,
 }
 

@@ -33,7 +33,9 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
         symbols.sort_unstable();
         symbols.dedup();
         let shown: Vec<String> = symbols.iter().take(5).map(|s| format!("`{s}`")).collect();
-        let more = if symbols.len() > 5 { format!(" and {} more", symbols.len() - 5) } else { String::new() };
+        // The examples are distinct names; the total counts every symbol bound to the version.
+        let total = at_newest.iter().map(|p| p.symbols_total).sum::<usize>().max(symbols.len());
+        let more = if total > shown.len() { format!(" and {} more", total - shown.len()) } else { String::new() };
         let syms = if shown.is_empty() { String::new() } else { format!(" ({}{more})", shown.join(", ")) };
         let have = match &at_newest[0].provider {
             Provider::Runtime { have, .. } => format!("{} has glibc {have}", ctx.target.short_name()),

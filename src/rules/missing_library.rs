@@ -37,40 +37,66 @@ pub(super) static RULE: RuleDef = RuleDef {
     headline: Some("with missing libraries"),
 };
 
+/// The missing names of one needing object, as one closure found them.
+struct Missing<'a> {
+    chain: String,
+    names: Vec<&'a str>,
+    container: Vec<(&'a str, &'a str)>,
+    skipped: Vec<&'a Skipped>,
+    lone: bool,
+}
+
 pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    // (reported path, missing name) -> finding; the most severe kept.
-    let mut found: BTreeMap<(String, String), Finding> = BTreeMap::new();
+    // (reported path, chain) -> what is missing there; a root's closure wins over a lone one.
+    let mut found: BTreeMap<(String, String), Missing> = BTreeMap::new();
     for closure in &ctx.analysis.loads.closures {
         for need in &closure.needs {
             let Found::Missing { container, skipped } = &need.found else { continue };
             let Some(at) = reported_object(closure, need.by, ctx) else { continue };
             let path = ctx.fs.display(closure.mapped[at].file);
-            let chain = chain_text(ctx, closure, need.by, &need.name);
-            let mut message = match container {
-                Some(set) => format!(
-                    "{chain}: `{}` exists only in the Lambda container image ({}), not in the {} zip runtime",
-                    need.name,
-                    set.dir,
-                    ctx.target.short_name()
-                ),
-                None => format!("{chain}: not found in the package, its layers or the runtime"),
-            };
-            message.push_str(&skipped_text(ctx, skipped));
-            let mut f = ctx
-                .finding(Code::MissingLibrary, &path, message)
-                .runtime_error(format!("{}: cannot open shared object file: No such file or directory", need.name))
-                .fix("bundle the library in the package (e.g. under `lib/`) or install a build that vendors it");
-            if closure.lone {
-                f.severity = Severity::Warning;
-                f.message.push_str("; nothing the runtime loads reaches this file, so only a `dlopen` or `ctypes` call by its path would load it");
+            let chain = chain_text(ctx, closure, need.by);
+            let slot = found.entry((path, chain.clone())).or_insert_with(|| Missing {
+                chain,
+                names: Vec::new(),
+                container: Vec::new(),
+                skipped: Vec::new(),
+                lone: closure.lone,
+            });
+            if slot.lone && !closure.lone {
+                *slot = Missing { lone: false, names: Vec::new(), container: Vec::new(), skipped: Vec::new(), chain: slot.chain.clone() };
+            } else if !slot.lone && closure.lone {
+                continue;
             }
-            let key = (path, need.name.clone());
-            if found.get(&key).is_none_or(|old| old.severity < f.severity) {
-                found.insert(key, f);
+            if slot.names.contains(&need.name.as_str()) {
+                continue;
             }
+            slot.names.push(&need.name);
+            if let Some(set) = container {
+                slot.container.push((&need.name, &set.dir));
+            }
+            slot.skipped.extend(skipped);
         }
     }
-    out.extend(found.into_values());
+    for ((path, _), m) in found {
+        let names: Vec<String> = m.names.iter().map(|n| format!("`{n}`")).collect();
+        let mut message = format!("{} -> {}: not found in the package, its layers or the runtime", m.chain, names.join(", "));
+        for (name, dir) in &m.container {
+            message.push_str(&format!(
+                "; `{name}` exists only in the Lambda container image ({dir}), not in the {} zip runtime",
+                ctx.target.short_name()
+            ));
+        }
+        message.push_str(&skipped_text(ctx, &m.skipped));
+        let mut f = ctx
+            .finding(Code::MissingLibrary, &path, message)
+            .runtime_error(format!("{}: cannot open shared object file: No such file or directory", m.names[0]))
+            .fix("bundle the library in the package (e.g. under `lib/`) or install a build that vendors it");
+        if m.lone {
+            f.severity = Severity::Warning;
+            f.message.push_str("; nothing the runtime loads reaches this file, so only a `dlopen` or `ctypes` call by its path would load it");
+        }
+        out.push(f);
+    }
     missing_interpreters(ctx, out);
 }
 
@@ -82,14 +108,13 @@ fn reported_object(closure: &Closure, by: usize, ctx: &Context) -> Option<usize>
     (!ctx.fs.entry(closure.mapped[at].file).path.is_nested()).then_some(at)
 }
 
-/// `mod/m.so -> libs/liba.so.1 -> libb.so.1`
-fn chain_text(ctx: &Context, closure: &Closure, by: usize, name: &str) -> String {
-    let mut parts: Vec<String> = closure.chain(by).iter().map(|&i| ctx.fs.display(closure.mapped[i].file)).collect();
-    parts.push(format!("`{name}`"));
+/// `mod/m.so -> libs/liba.so.1`: how the runtime reaches the needing object.
+fn chain_text(ctx: &Context, closure: &Closure, by: usize) -> String {
+    let parts: Vec<String> = closure.chain(by).iter().map(|&i| ctx.fs.display(closure.mapped[i].file)).collect();
     parts.join(" -> ")
 }
 
-fn skipped_text(ctx: &Context, skipped: &[Skipped]) -> String {
+fn skipped_text(ctx: &Context, skipped: &[&Skipped]) -> String {
     if skipped.is_empty() {
         return String::new();
     }

@@ -77,7 +77,7 @@ impl<'a> Context<'a> {
     /// The fix for a file that must be rebuilt or reinstalled for the target.
     pub fn reinstall_hint(&self, path: &str) -> String {
         match self.package.owner_of(path) {
-            Some(dist) => crate::hint::reinstall(dist, self.target),
+            Some(dist) => crate::hint::reinstall_words(dist, self.target),
             None => {
                 let image = crate::hint::build_image(self.target)
                     .map(|i| format!(" (e.g. in the `{i}` image)"))
@@ -254,7 +254,7 @@ impl Code {
 
 impl std::fmt::Display for Code {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -272,6 +272,17 @@ impl std::str::FromStr for Code {
 impl serde::Serialize for Code {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
+    }
+}
+
+impl schemars::JsonSchema for Code {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Code".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let codes: Vec<&str> = RULES.iter().map(|r| r.code.as_str()).collect();
+        schemars::json_schema!({ "type": "string", "enum": codes, "description": "A finding code (`elfcheck explain CODE`)." })
     }
 }
 

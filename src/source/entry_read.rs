@@ -17,9 +17,21 @@ pub(crate) trait EntryRead: Read {
         self.take(room).read_to_end(buf)?;
         Ok(())
     }
+
+    /// Reads past the rest of the entry without keeping it, checking its integrity where the
+    /// source records it.
+    fn skip_rest(&mut self) -> io::Result<()> {
+        io::copy(self, &mut io::sink())?;
+        Ok(())
+    }
 }
 
-impl EntryRead for std::fs::File {}
+impl EntryRead for std::fs::File {
+    /// A file on disk has nothing to check: its rest is not read at all.
+    fn skip_rest(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
 
 const IN_CHUNK: usize = 64 << 10;
 
@@ -105,9 +117,19 @@ impl<'r, 'i> ZipEntryReader<'r, 'i> {
         }
     }
 
-    fn account(&mut self, bytes: &[u8]) {
+    fn account(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.crc.update(bytes);
         self.produced += bytes.len() as u64;
+        self.within_size()
+    }
+
+    /// An entry that has produced more than its header declares is corrupt (or a bomb): stop
+    /// inflating at once instead of following it up to a limit.
+    fn within_size(&self) -> io::Result<()> {
+        if self.produced > self.size {
+            return Err(Self::corrupt(format!("inflates past the {} bytes its header declares", self.size)));
+        }
+        Ok(())
     }
 
     fn verify(&self) -> io::Result<()> {
@@ -136,12 +158,18 @@ impl Read for ZipEntryReader<'_, '_> {
             }
             Method::Deflated { .. } => self.inflate(Out::Slice(buf))?,
         };
-        self.account(&buf[..n]);
+        self.account(&buf[..n])?;
         Ok(n)
     }
 }
 
 impl EntryRead for ZipEntryReader<'_, '_> {
+    fn skip_rest(&mut self) -> io::Result<()> {
+        let mut chunk = vec![0u8; IN_CHUNK];
+        while self.read(&mut chunk)? > 0 {}
+        self.verify()
+    }
+
     fn read_rest(&mut self, buf: &mut Vec<u8>, max: u64) -> io::Result<()> {
         if matches!(self.method, Method::Stored) {
             let room = (max + 1).saturating_sub(buf.len() as u64);
@@ -160,6 +188,7 @@ impl EntryRead for ZipEntryReader<'_, '_> {
                 let (crc, produced) = (&mut self.crc, &mut self.produced);
                 crc.update(&buf[from..]);
                 *produced += (buf.len() - from) as u64;
+                self.within_size()?;
                 if n == 0 {
                     break;
                 }
@@ -208,6 +237,25 @@ mod tests {
         let mut raw = &packed[..packed.len() / 2];
         let mut r = ZipEntryReader::new(&mut raw, Some(&mut inflater), data.len() as u64, crc32fast::hash(&data));
         assert!(r.read_rest(&mut Vec::new(), 1 << 20).is_err());
+    }
+
+    #[test]
+    fn inflating_stops_as_soon_as_an_entry_passes_its_declared_size() {
+        let data = vec![0u8; 8 << 20];
+        let packed = deflate(&data);
+        let mut inflater = Inflater::new();
+        let mut raw = packed.as_slice();
+        let mut r = ZipEntryReader::new(&mut raw, Some(&mut inflater), 4096, 0);
+        let mut out = Vec::new();
+        let err = r.read_rest(&mut out, 1 << 30).unwrap_err();
+        assert!(err.to_string().contains("past the 4096 bytes"), "{err}");
+        assert!(out.len() <= 4096 + 2 * IN_CHUNK, "inflated {} bytes", out.len());
+        // The same through `Read`.
+        let mut raw = packed.as_slice();
+        let mut r = ZipEntryReader::new(&mut raw, Some(&mut inflater), 4096, 0);
+        let mut sink = Vec::new();
+        assert!(r.read_to_end(&mut sink).is_err());
+        assert!(sink.len() <= 4096 + 2 * IN_CHUNK, "read {} bytes", sink.len());
     }
 
     #[test]

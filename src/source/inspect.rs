@@ -11,6 +11,8 @@ use crate::binary::{self, MAX_OBJECT_BYTES, SNIFF_LEN, Sniffed};
 pub struct Limits {
     /// Largest object file that is read and parsed.
     pub max_object_bytes: u64,
+    /// Most bytes of one object held in memory: a larger one is judged from its first bytes.
+    pub max_object_prefix: usize,
     /// Largest metadata file kept as text.
     pub max_text_bytes: u64,
     /// How deep archives nest before they are refused (a wheel in a zip is depth 1).
@@ -25,12 +27,47 @@ pub struct Limits {
     pub max_nested_unpacked: u64,
     /// Most entries a nested archive may have.
     pub max_nested_entries: usize,
+    /// Most bytes of strings (needed libraries, search paths, versions, symbols) one object
+    /// file's description may keep, and all object files of one input together: descriptions
+    /// stay in memory for the whole run, and a tiny hostile file can name a long string thousands
+    /// of times. Past the second, descriptions are cut short and say so.
+    pub max_object_strings: usize,
+    pub max_input_strings: usize,
+    /// What the object files of the input being read may still keep (set per input by
+    /// [`crate::source::read`]).
+    pub(crate) strings_left: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Limits {
+    /// These limits with a fresh string budget, for reading one input.
+    pub(crate) fn for_one_input(&self) -> Limits {
+        let left = std::sync::atomic::AtomicUsize::new(self.max_input_strings);
+        Limits { strings_left: std::sync::Arc::new(left), ..self.clone() }
+    }
+
+    /// Takes up to `max_object_strings` bytes from the input's string budget.
+    fn take_strings(&self) -> binary::StringBudget {
+        use std::sync::atomic::Ordering;
+        let want = self.max_object_strings;
+        let mut got = 0;
+        let _ = self.strings_left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+            got = left.min(want);
+            Some(left - got)
+        });
+        binary::StringBudget::new(got)
+    }
+
+    /// Gives back what a description did not use.
+    fn return_strings(&self, budget: &binary::StringBudget) {
+        self.strings_left.fetch_add(budget.left(), std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_object_bytes: MAX_OBJECT_BYTES,
+            max_object_prefix: binary::MAX_OBJECT_PREFIX,
             max_text_bytes: 16 << 20,
             max_depth: 3,
             max_nested_bytes: 512 << 20,
@@ -38,6 +75,9 @@ impl Default for Limits {
             ratio_floor: 16 << 20,
             max_nested_unpacked: 1 << 30,
             max_nested_entries: 200_000,
+            max_object_strings: binary::MAX_STRING_BYTES,
+            max_input_strings: 64 << 20,
+            strings_left: std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(64 << 20)),
         }
     }
 }
@@ -136,20 +176,36 @@ fn inspect_inner(
             // The thread's buffer is reused: fresh pages for every binary cost page faults.
             let mut bytes = SCRATCH.with(|s| s.take());
             bytes.clear();
-            bytes.reserve(size as usize);
+            // A large object is judged from its first bytes; the rest is read (and checked) but
+            // not kept, so that memory stays bounded whatever the package holds.
+            let prefix = limits.max_object_prefix as u64;
+            let large = size > prefix;
+            bytes.reserve(size.min(prefix) as usize);
             bytes.extend_from_slice(head);
-            let read = reader.read_rest(&mut bytes, limits.max_object_bytes);
+            let read = if large {
+                reader.read_rest(&mut bytes, prefix - 1).and_then(|()| reader.skip_rest())
+            } else {
+                reader.read_rest(&mut bytes, limits.max_object_bytes)
+            };
             let content = match read {
                 Err(e) => Err(e),
-                Ok(()) if bytes.len() as u64 > limits.max_object_bytes => {
+                Ok(()) if !large && bytes.len() as u64 > limits.max_object_bytes => {
                     let reason = format!("over the {} byte limit", limits.max_object_bytes);
                     Ok(Content::Object(unparseable(kind, reason)))
                 }
-                Ok(()) => Ok(match binary::classify(kind, &bytes) {
-                    Some(object) => Content::Object(object),
-                    None if wants_text(path) => text(bytes.clone()),
-                    None => Content::Other,
-                }),
+                Ok(()) => {
+                    if large && kind == Sniffed::Elf {
+                        binary::forget_section_headers(&mut bytes);
+                    }
+                    let mut budget = limits.take_strings();
+                    let object = binary::classify_within(kind, &bytes, &mut budget);
+                    limits.return_strings(&budget);
+                    Ok(match object {
+                        Some(object) => Content::Object(object),
+                        None if wants_text(path) => text(bytes.clone()),
+                        None => Content::Other,
+                    })
+                }
             };
             if bytes.capacity() <= MAX_SCRATCH {
                 SCRATCH.with(|s| s.replace(bytes));

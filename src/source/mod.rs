@@ -75,7 +75,16 @@ pub struct Contents {
 /// Reads a zip file or a directory.
 pub fn read(path: &Path, limits: &Limits) -> Result<Contents, Error> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    let limits = &limits.for_one_input();
     let mut contents = if meta.is_dir() { dir::read(path, limits)? } else { zip::read_file(path, limits)? };
+    contents.entries.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(contents)
+}
+
+/// Reads a zip held in memory, as [`read`] reads one on disk. For the fuzz targets.
+#[doc(hidden)]
+pub fn read_zip_bytes(bytes: Vec<u8>, limits: &Limits) -> Result<Contents, Error> {
+    let mut contents = zip::read_bytes(bytes, &limits.for_one_input())?;
     contents.entries.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(contents)
 }

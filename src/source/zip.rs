@@ -6,6 +6,7 @@
 
 use std::fs::File;
 use std::io::{self, Cursor, Read, Seek, SeekFrom};
+#[cfg(unix)]
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::Arc;
@@ -20,6 +21,20 @@ use super::inspect::{Inspected, Limits, inspect};
 use super::{Content, Contents, Entry, EntryKind};
 use crate::error::Error;
 use crate::paths::EntryPath;
+
+/// Windows has no `pread`: `seek_read` reads at an offset too (it also moves the handle's
+/// cursor, which nothing here uses), so clones of the handle still read independently.
+#[cfg(windows)]
+trait FileExt {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize>;
+}
+
+#[cfg(windows)]
+impl FileExt for File {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        std::os::windows::fs::FileExt::seek_read(self, buf, offset)
+    }
+}
 
 /// A `Read + Seek` over a shared file handle that keeps its own position and a small read-ahead
 /// buffer: clones are independent, and the many small reads of zip headers cost one positioned
@@ -107,6 +122,23 @@ pub(super) fn expand(inspected: Inspected, path: &EntryPath, limits: &Limits, de
         Inspected::Content(content) => (content, Vec::new()),
         Inspected::Archive(bytes) => read_nested(bytes, path, limits, depth + 1),
     }
+}
+
+/// A zip held in memory, read entry by entry as [`read_file`] reads one on disk (for fuzzing).
+pub(super) fn read_bytes(bytes: Vec<u8>, limits: &Limits) -> Result<Contents, Error> {
+    let len = bytes.len() as u64;
+    let mut archive = ZipArchive::new(Cursor::new(bytes)).map_err(|e| Error::not_a_zip(Path::new("(memory)"), &e))?;
+    let mut inflater = Inflater::new();
+    let mut entries = Vec::new();
+    for i in 0..archive.len() {
+        entries.extend(read_entry(&mut archive, &mut inflater, i, None, limits, 0));
+    }
+    if archive.has_duplicate_names() {
+        let mut reader = Cursor::new(archive.clone().into_inner().into_inner());
+        let (copies, repeated) = duplicate_copies(&mut reader, &archive, None, limits, 0);
+        add_duplicates(&mut entries, copies, &repeated, None);
+    }
+    Ok(Contents { entries, zipped_size: Some(len) })
 }
 
 /// Scans a nested archive held in memory; its entries are named `outer!/inner`.

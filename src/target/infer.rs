@@ -17,7 +17,7 @@ use crate::package::Package;
 use crate::paths::file_name;
 
 /// What in the package pointed at a runtime.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Evidence {
     /// A layer directory `python/lib/python3.X/`.

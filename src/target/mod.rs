@@ -17,7 +17,7 @@ use serde::Deserialize;
 use crate::version::Version;
 
 /// The CPU of a Lambda function.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Arch {
     #[serde(rename = "x86_64")]

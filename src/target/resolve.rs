@@ -20,7 +20,7 @@ pub struct Requested {
 }
 
 /// One thing elfcheck assumed about the target, for the report to say.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Assumption {
     /// Runtime and/or architecture taken from a function of a template beside the input.

@@ -8,6 +8,13 @@ use elfcheck::target::resolve::Requested;
 use elfcheck::{Arch, Finding, Options, Severity};
 use zip::write::SimpleFileOptions;
 
+/// The elfcheck binary, offline: tests never ask a package index unless they say so.
+pub fn elfcheck_command() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_elfcheck"));
+    cmd.env("ELFCHECK_OFFLINE", "1");
+    cmd
+}
+
 pub fn fixture(rel: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/bin").join(rel);
     std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
@@ -133,6 +140,22 @@ impl Pkg {
         let zip = self.write_zip(dir.path(), "package.zip");
         check_path(&zip, Some(runtime), arch)
     }
+}
+
+impl Pkg {
+    /// The whole report of the package as a zip against `runtime` on `arch` (offline).
+    pub fn report(&self, runtime: &str, arch: Arch) -> elfcheck::Report {
+        let dir = tempfile::tempdir().unwrap();
+        let zip = self.write_zip(dir.path(), "package.zip");
+        let target = Requested { runtime: Some(runtime.to_string()), arch: Some(arch), from_templates: false };
+        elfcheck::check(&[zip], &Options { target, ..Options::default() }).expect("check succeeds")
+    }
+}
+
+/// The fix command of the package named `name` in a report, as one line.
+pub fn package_fix_command(report: &elfcheck::Report, name: &str) -> String {
+    let p = report.inputs[0].packages.iter().find(|p| p.name == name).unwrap_or_else(|| panic!("no package {name}"));
+    p.fix.as_ref().map(|f| f.command.join(" ")).unwrap_or_default()
 }
 
 pub fn check_path(path: &Path, runtime: Option<&str>, arch: Arch) -> Vec<Finding> {
