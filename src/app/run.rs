@@ -23,6 +23,7 @@ use crate::package::Package;
 use crate::report::model::{AppReport, AppSection, InputReport, Report};
 use crate::resource::ResourceRef;
 use crate::rules::{Code, Finding};
+use crate::source::Contents;
 use crate::target::resolve::{Assumption, Requested};
 use crate::target::{Arch, Target};
 
@@ -49,33 +50,49 @@ pub(super) fn check(
     let mut skipped = app.skipped.clone();
     skipped.sort();
 
-    // Layers: each location read once, shared by reference.
+    // Every distinct location read once, all in one parallel pass (largest first, so the long
+    // reads start early and no phase waits for another): the layers, then the functions' code.
     let layer_paths: Vec<PathBuf> = dedup(app.layers.iter().map(|l| l.code.clone()));
-    let read: Vec<Result<(PathBuf, Arc<Package>), Error>> = layer_paths
-        .par_iter()
-        .map(|p| {
-            let contents = crate::source::read(p, &options.limits)?;
-            Ok((p.clone(), Arc::new(Package::layer(contents, input_kind(p)))))
-        })
-        .collect();
-    let mut layer_packages: HashMap<PathBuf, Arc<Package>> = HashMap::new();
-    for r in read {
-        let (p, pkg) = r?;
-        layer_packages.insert(p, pkg);
-    }
-    let layer_of = |id: &str| app.layer(id).and_then(|l| layer_packages.get(&l.code)).cloned();
-
-    // Functions: grouped by code location; each group read once, judged per function.
     let mut groups: BTreeMap<PathBuf, Vec<&Function>> = BTreeMap::new();
     for f in &app.functions {
         groups.entry(f.code.clone()).or_default().push(f);
     }
-    let code_read = layer_paths.len() + groups.keys().filter(|p| !layer_packages.contains_key(*p)).count();
-    let groups: Vec<(PathBuf, Vec<&Function>)> = groups.into_iter().collect();
-    let judged: Vec<Result<Vec<Judged>, Error>> = groups
-        .par_iter()
-        .map(|(path, functions)| {
-            let contents = crate::source::read(path, &options.limits)?;
+    let mut locations: Vec<&PathBuf> = layer_paths.iter().chain(groups.keys()).collect();
+    locations.sort();
+    locations.dedup();
+    let code_read = locations.len();
+    locations.sort_by_key(|p| std::cmp::Reverse(std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)));
+    let read: Vec<Result<(PathBuf, Contents), Error>> =
+        locations.par_iter().map(|p| Ok(((*p).clone(), crate::source::read(p, &options.limits)?))).collect();
+    let mut contents: HashMap<PathBuf, Contents> = HashMap::new();
+    for r in read {
+        let (p, c) = r?;
+        contents.insert(p, c);
+    }
+    // A location that is both a layer and a function's code is read twice: once each way.
+    let mut take = |p: &PathBuf| -> Result<Contents, Error> {
+        match contents.remove(p) {
+            Some(c) => Ok(c),
+            None => crate::source::read(p, &options.limits),
+        }
+    };
+    let mut layer_packages: HashMap<PathBuf, Arc<Package>> = HashMap::new();
+    for p in &layer_paths {
+        layer_packages.insert(p.clone(), Arc::new(Package::layer(take(p)?, input_kind(p))));
+    }
+    let layer_of = |id: &str| app.layer(id).and_then(|l| layer_packages.get(&l.code)).cloned();
+
+    // Functions: each location judged once per function that uses it, with that function's
+    // target and layers.
+    let mut groups_read = Vec::new();
+    for (path, functions) in groups {
+        let c = take(&path)?;
+        groups_read.push((path, functions, c));
+    }
+    let judged: Vec<Result<Vec<Judged>, Error>> = groups_read
+        .into_par_iter()
+        .map(|(path, functions, contents)| {
+            let path = &path;
             let mut pkg = Package::build(contents, input_kind(path), Vec::new());
             let mut out = Vec::new();
             for f in functions {
