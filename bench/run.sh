@@ -67,6 +67,15 @@ if [ ! -f "$OUT/many-small.zip" ] || [ ! -f "$OUT/empty.zip" ] \
   "$PY" "$HERE/make-synthetic.py" "$OUT"
 fi
 
+# --- the benchmark application (20 functions sharing 3 layers, from the wheels) --
+if [ ! -f "$OUT/app-stats.txt" ] || [ "$HERE/make-app.py" -nt "$OUT/app-stats.txt" ] \
+   || [ "$CORPUS/corpus-stats.txt" -nt "$OUT/app-stats.txt" ]; then
+  log "writing the benchmark application in $OUT/app"
+  rm -rf "$OUT/app"
+  "$PY" "$HERE/make-app.py" "$CORPUS/wheels" "$OUT" > "$OUT/app-stats.txt.tmp"
+  mv "$OUT/app-stats.txt.tmp" "$OUT/app-stats.txt"
+fi
+
 # --- builds -------------------------------------------------------------------
 log "building zipfloor in $OUT/floor-src"
 mkdir -p "$OUT/floor-src"
@@ -94,6 +103,7 @@ log "timing: $ROUNDS interleaved rounds"
   --elfcheck "$ELFCHECK" --zipfloor "$ZIPFLOOR" \
   --corpus "$CORPUS" --synthetic "$OUT" \
   --corpus-stats "$CORPUS/corpus-stats.txt" \
+  --app "$OUT/app" --app-stats "$OUT/app-stats.txt" \
   --rounds "$ROUNDS" --nproc "$(nproc)" --commit "$COMMIT" \
   --out "$OUT/results.md"
 

@@ -25,6 +25,7 @@ BIG_ZIP_VS_FLOOR = 1.15
 MEDIUM_ZIP_VS_FLOOR = 1.25
 RSS_BIG_ZIP_MB = 160
 MANY_SMALL_MINUS_EMPTY_S = 0.5
+APP_VS_FLOOR = 1.2
 
 
 class Cmd:
@@ -69,6 +70,26 @@ def commands(a):
             [a.zipfloor, f"{c}/medium.zip", "2", "full"], floor="floor2_medium", rss=True),
         Cmd("unzip_big", "unzip -t -q big.zip", ["unzip", "-t", "-q", f"{c}/big.zip"],
             floor="floor2_big", rss=True),
+    ] + app_commands(a, ok_elf)
+
+
+def app_commands(a, ok_elf):
+    """The benchmark application (make-app.py): elfcheck on the whole build in one command,
+    the floor of its unique bytes (zipfloor on each layer and function zip once, in turn), and
+    elfcheck once per function with its layers, as without application support."""
+    if not a.app:
+        return []
+    with open(os.path.join(a.app, "unique-zips.txt")) as f:
+        zips = f.read().split()
+    loop = 'z="$1"; shift; for x in "$@"; do "$z" "$x" 2 full; done'
+    return [
+        Cmd("elf_app", "elfcheck app/.aws-sam/build (20 functions, 3 layers)",
+            [a.elfcheck, "check", "--format", "json", f"{a.app}/.aws-sam/build"], ok_elf,
+            "floor_app", True, True),
+        Cmd("floor_app", f"zipfloor on each of the {len(zips)} unique zips, 2 threads",
+            ["sh", "-c", loop, "sh", a.zipfloor] + zips, floor="floor_app", rss=True),
+        Cmd("elf_app_each", "elfcheck once per function with --layer (20 runs)",
+            [f"{a.app}/per-function.sh", a.elfcheck], floor="floor_app"),
     ]
 
 
@@ -134,6 +155,8 @@ def main():
         ap.add_argument(f"--{k}", required=True)
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--corpus-stats", default=None)
+    ap.add_argument("--app", default=None, help="the benchmark application (make-app.py OUTDIR/app)")
+    ap.add_argument("--app-stats", default=None)
     ap.add_argument("--nproc", default=str(os.cpu_count()))
     a = ap.parse_args()
     if a.rounds < 1:
@@ -185,6 +208,10 @@ def main():
         with open(a.corpus_stats) as f:
             for line in f.read().strip().splitlines():
                 out(f"- corpus: `{line}`")
+    if a.app_stats and os.path.exists(a.app_stats):
+        with open(a.app_stats) as f:
+            for line in f.read().strip().splitlines():
+                out(f"- application: `{line}`")
     out("")
     out("| command | median s | min s | max s | median / floor (2 threads, same zip) "
         "| peak RSS MB | median CPU s |")
@@ -197,7 +224,10 @@ def main():
     out("")
     out("elfcheck command: `elfcheck check --runtime python3.12 --arch x86_64 --format json FILE "
         "> /dev/null`; the big/ directory is big.zip unpacked with `unzip -q`, so its floor "
-        "is big.zip's. Wall times are medians of the rounds; CPU = user + system time. "
+        "is big.zip's. The application (bench/make-app.py) is checked as a whole, with no "
+        "--runtime: each function's template target; its floor is zipfloor run on each "
+        "distinct zip once (3 layers, 20 functions) in turn. "
+        "Wall times are medians of the rounds; CPU = user + system time. "
         "RSS from `/usr/bin/time -v` (1 MB = 10^6 bytes).")
     out("")
 
@@ -226,6 +256,11 @@ def main():
     check(f"many-small.zip - empty.zip < {MANY_SMALL_MINUS_EMPTY_S} s",
           d < MANY_SMALL_MINUS_EMPTY_S,
           f"{fmt_s(med['elf_many'])} s - {fmt_s(med['elf_empty'])} s = {fmt_s(d)} s")
+
+    if "elf_app" in med:
+        r = med["elf_app"] / med["floor_app"]
+        check(f"application <= {APP_VS_FLOOR} x floor(unique zips, 2 threads)", r <= APP_VS_FLOOR,
+              f"{fmt_s(med['elf_app'])} s / {fmt_s(med['floor_app'])} s = {r:.2f}")
 
     out("| check | result | measured |")
     out("|---|---|---|")

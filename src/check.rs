@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::advice::Lookup;
 use crate::config::Policy;
@@ -27,6 +28,9 @@ pub struct Options {
     pub layers: Vec<PathBuf>,
     /// Whether advice may ask the package index for compatible versions.
     pub lookup: Lookup,
+    /// Check every input as one package, even a build output or project root that holds an
+    /// application (see [`crate::app`]).
+    pub packages_only: bool,
 }
 
 /// One input read and checked: the package, the target it was judged against, what was found.
@@ -37,9 +41,10 @@ pub struct Checked {
     pub findings: Vec<Finding>,
 }
 
-/// Checks every input against its target and returns one report.
+/// Checks every input as one package against its target and returns one report
+/// ([`crate::app::check`] also reads applications).
 pub fn check(inputs: &[PathBuf], options: &Options) -> Result<Report, Error> {
-    let mut report = Report { inputs: Vec::new(), findings: Vec::new() };
+    let mut report = Report::default();
     for input in inputs {
         let checked = check_input(input, &input.display().to_string(), options)?;
         report.inputs.push(checked.summary);
@@ -65,11 +70,27 @@ pub fn check_input(input: &Path, label: &str, options: &Options) -> Result<Check
     let contents = crate::source::read(input, &options.limits)?;
     let mut layers = Vec::new();
     for layer in &options.layers {
-        layers.push(Package::layer(crate::source::read(layer, &options.limits)?, input_kind(layer)));
+        layers.push(Arc::new(Package::layer(crate::source::read(layer, &options.limits)?, input_kind(layer))));
     }
     let package = Package::build(contents, input_kind(input), layers);
     let (target, assumed) = crate::target::resolve::resolve(input, &package, &options.target)?;
-    let mut findings = check_package(&package, &target, label);
+    let (mut summary, findings) = judge(&package, &target, assumed, label, options);
+    summary.fix_command = fix_command(input, label, &package, &target, &findings, &summary.packages);
+    Ok(Checked { package, target, summary, findings })
+}
+
+/// Judges a package already read against a resolved target: every rule, then the user's policy,
+/// then the summary of its input (without a fix command, which depends on how the input is
+/// given). Reading is the expensive part; this is cheap, so one package may be judged against
+/// several targets or with several sets of layers.
+pub fn judge(
+    package: &Package,
+    target: &Target,
+    assumed: Vec<Assumption>,
+    label: &str,
+    options: &Options,
+) -> (InputReport, Vec<Finding>) {
+    let mut findings = check_package(package, target, label);
     let ignored = options.policy.apply(&mut findings);
     let summary = InputReport {
         input: label.to_string(),
@@ -85,12 +106,11 @@ pub fn check_input(input: &Path, label: &str, options: &Options) -> Result<Check
         entries: package.entries.len(),
         binaries: package.objects().count(),
         ignored,
-        packages: package_summaries(&package, &target, &findings, options.lookup),
+        packages: package_summaries(package, target, &findings, options.lookup),
         fix_command: None,
+        app: None,
     };
-    let mut summary = summary;
-    summary.fix_command = fix_command(input, label, &package, &target, &findings, &summary.packages);
-    Ok(Checked { package, target, summary, findings })
+    (summary, findings)
 }
 
 /// Runs every rule over a package already read.

@@ -18,7 +18,7 @@ use elfcheck::{Arch, Severity};
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true,
     after_help = "Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage, input or internal error.\n\
-                  Examples:\n  elfcheck function.zip --runtime python3.12\n  elfcheck layer.zip --runtime nodejs20.x --arch arm64 --format json\n  elfcheck explain glibc-too-new"
+                  Examples:\n  elfcheck function.zip --runtime python3.12\n  elfcheck .aws-sam/build            (every function of a SAM, CDK or Serverless build)\n  elfcheck layer.zip --runtime nodejs20.x --arch arm64 --format json\n  elfcheck explain glibc-too-new"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -104,6 +104,11 @@ pub struct CheckArgs {
     /// look); also when ELFCHECK_OFFLINE is set.
     #[arg(long)]
     pub offline: bool,
+
+    /// Check each PATH as one package, even a build output (.aws-sam/build, cdk.out,
+    /// .serverless) or a project root holding one.
+    #[arg(long)]
+    pub no_app: bool,
 }
 
 #[derive(Debug, Args)]
@@ -154,13 +159,19 @@ pub struct OutputArgs {
 /// new package atomically, and re-checks it: exit 0 only when no error remains.
 #[derive(Debug, Args)]
 pub struct FixArgs {
-    /// The package to fix: a zip or a directory. It is never modified unless --in-place.
+    /// The package to fix: a zip or a directory, or an application's build output or project
+    /// root (each function for its own target). It is never modified unless --in-place.
     #[arg(value_name = "PACKAGE")]
     pub path: PathBuf,
 
-    /// Where to write the fixed package (a zip for a zip, a directory for a directory).
+    /// Where to write the fixed package (a zip for a zip, a directory for a directory; for an
+    /// application, a new directory holding a fixed copy of its build output).
     #[arg(long, short = 'o', value_name = "OUT")]
     pub output: Option<PathBuf>,
+
+    /// Fix PACKAGE as one package, even a build output or a project root holding one.
+    #[arg(long)]
+    pub no_app: bool,
 
     /// Replace the input itself (still atomically, and only when the re-check passes).
     #[arg(long)]

@@ -5,10 +5,12 @@
 //! ([`loader`]) -> findings ([`rules`]) -> report ([`report`]) -> exit code. `ARCHITECTURE.md`
 //! maps the modules and what each may use.
 //!
-//! The public entry points are [`check`] (every input, one report), [`check_input`] (one input,
-//! with the package it read) and [`fix::run`].
+//! The public entry points are [`check`] (every input, one report; an application's build output
+//! gives a section per function and layer, see [`app`]), [`check_input`] (one input, with the
+//! package it read), [`fix::run`] and, for applications, [`app::fix::run`].
 
 pub mod advice;
+pub mod app;
 pub mod attribution;
 pub mod binary;
 pub mod check;
@@ -21,6 +23,7 @@ pub mod loader;
 pub mod package;
 pub mod paths;
 pub mod report;
+pub mod resource;
 pub mod rules;
 mod safe_fs;
 pub mod source;
@@ -29,7 +32,8 @@ pub mod template;
 pub mod text;
 pub mod version;
 
-pub use check::{Checked, Options, check, check_input, check_package};
+pub use app::check;
+pub use check::{Checked, Options, check_input, check_package};
 pub use error::Error;
 pub use report::model::{InputReport, PackageSummary, Report, TargetSummary};
 pub use rules::{Code, Finding, Severity};

@@ -105,6 +105,13 @@ fn load_config(args: &ConfigArgs, first_input: &Path) -> anyhow::Result<Config> 
     Ok(found.unwrap_or_default())
 }
 
+/// Whether any input is an application (and not `--no-app`): then `elfcheck.toml`'s runtime and
+/// architecture do not apply (the template gives each function its own), and the command
+/// line's are refused by the library.
+fn any_app(paths: &[std::path::PathBuf], no_app: bool) -> bool {
+    !no_app && paths.iter().any(|p| !elfcheck::app::detect(p).is_empty())
+}
+
 /// Advice asks the package index unless told not to.
 fn lookup(offline: bool) -> elfcheck::advice::Lookup {
     let env = std::env::var_os("ELFCHECK_OFFLINE").is_some_and(|v| !v.is_empty() && v != "0");
@@ -113,28 +120,28 @@ fn lookup(offline: bool) -> elfcheck::advice::Lookup {
 
 fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let config = load_config(&args.settings, &args.paths[0])?;
+    let app = any_app(&args.paths, args.no_app);
     let options = Options {
         target: Requested {
-            runtime: args.target.runtime.clone().or(config.runtime.clone()),
-            arch: args.target.arch.or(config.arch),
+            runtime: args.target.runtime.clone().or(config.runtime.clone().filter(|_| !app)),
+            arch: args.target.arch.or(config.arch.filter(|_| !app)),
             from_templates: !args.no_template,
         },
         layers: args.target.layer.clone(),
         policy: config.policy.clone(),
         lookup: lookup(args.offline),
+        packages_only: args.no_app,
         ..Options::default()
     };
     let fail_on = args.fail_on.or(config.fail_on).unwrap_or(elfcheck::Severity::Error);
     let progress = Progress::new(args.output.quiet);
-    let mut report = elfcheck::report::model::Report { inputs: Vec::new(), findings: Vec::new() };
+    let mut report = elfcheck::report::model::Report::default();
     for input in &args.paths {
         progress.say(&format!("checking {}", input.display()));
-        let checked = elfcheck::check_input(input, &input.display().to_string(), &options)?;
-        report.inputs.push(checked.summary);
-        report.findings.extend(checked.findings);
+        elfcheck::app::check_into(input, &options, &mut report)?;
     }
     progress.done();
-    report.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    elfcheck::app::sort_findings(&mut report);
     // The verdict is decided before anything is printed: a closed pipe cannot change it.
     let verdict = if report.fails(fail_on) && !args.exit_zero { ExitCode::from(1) } else { ExitCode::SUCCESS };
     for (path, format) in
@@ -159,6 +166,8 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
 
 fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
     let config = load_config(&args.settings, &args.path)?;
+    let found = if args.no_app { Vec::new() } else { elfcheck::app::detect(&args.path) };
+    let app = !found.is_empty();
     let options = elfcheck::fix::FixOptions {
         input: args.path.clone(),
         output: args.output,
@@ -174,17 +183,22 @@ fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
         force: args.force,
         scan: Options {
             target: Requested {
-                runtime: args.target.runtime.or(config.runtime),
-                arch: args.target.arch.or(config.arch),
+                runtime: args.target.runtime.or(config.runtime.filter(|_| !app)),
+                arch: args.target.arch.or(config.arch.filter(|_| !app)),
                 from_templates: true,
             },
             layers: args.target.layer,
             policy: config.policy,
+            packages_only: args.no_app,
             ..Options::default()
         },
     };
     let mut out = Stdout::lock();
-    let outcome = elfcheck::fix::run(&options, &mut out)?;
+    let outcome = if app {
+        elfcheck::app::fix::run(&options, &found, &mut out)?
+    } else {
+        elfcheck::fix::run(&options, &mut out)?
+    };
     if let (Some(report), 1) = (&outcome.recheck, outcome.exit_code) {
         let color = use_color(args.color);
         colored::control::set_override(color);

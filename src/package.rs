@@ -4,6 +4,7 @@
 //! Lookups are indexed once here, so no rule is quadratic in the number of entries.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::attribution::{Distribution, Ownership};
 use crate::binary::Object;
@@ -37,9 +38,11 @@ pub struct Package {
     pub zipped_size: Option<u64>,
     pub layout: Layout,
     pub kind: InputKind,
-    /// Layers attached to the function (`--layer`): their files are under `/opt` for the
-    /// loader, and their size counts against the function's limit. They are not checked here.
-    pub layers: Vec<Package>,
+    /// Layers attached to the function (`--layer`, or the application's template): their files
+    /// are under `/opt` for the loader, and their size counts against the function's limit. They
+    /// are not checked here. Shared by reference: a layer is read once however many functions
+    /// attach it, and a package may be judged again with other layers by replacing this list.
+    pub layers: Vec<Arc<Package>>,
     pub distributions: Vec<Distribution>,
     by_path: HashMap<String, usize>,
     /// Entry index -> distribution index.
@@ -49,7 +52,7 @@ pub struct Package {
 impl Package {
     /// The package read from an input, with the layers attached to it; its layout is what its
     /// top-level directories show.
-    pub fn build(contents: Contents, kind: InputKind, layers: Vec<Package>) -> Package {
+    pub fn build(contents: Contents, kind: InputKind, layers: Vec<Arc<Package>>) -> Package {
         let layout = detect_layout(&contents.entries);
         Package::with_layout(contents, kind, layout, layers)
     }
@@ -60,7 +63,7 @@ impl Package {
         Package::with_layout(contents, kind, Layout::Layer, Vec::new())
     }
 
-    fn with_layout(contents: Contents, kind: InputKind, layout: Layout, layers: Vec<Package>) -> Package {
+    fn with_layout(contents: Contents, kind: InputKind, layout: Layout, layers: Vec<Arc<Package>>) -> Package {
         let entries = contents.entries;
         let by_path = entries.iter().enumerate().map(|(i, e)| (e.path.to_string(), i)).collect();
         let Ownership { distributions, owner } = crate::attribution::attribute(&entries, &by_path);

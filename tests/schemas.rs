@@ -81,3 +81,35 @@ fn json_report_validates_against_its_published_schema() {
     broken["findings"] = serde_json::json!([{ "code": "no-such-code" }]);
     assert!(!validator.is_valid(&broken));
 }
+
+/// An application's report (sections per function and layer, `apps`, `function` and `layer` on
+/// findings) against the same schema.
+#[test]
+fn application_report_validates_against_its_published_schema() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/report.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let dir = tempfile::tempdir().unwrap();
+    let build = dir.path().join(".aws-sam/build");
+    std::fs::create_dir_all(&build).unwrap();
+    std::fs::write(
+        build.join("template.yaml"),
+        "Resources:\n  L:\n    Type: AWS::Serverless::LayerVersion\n    Properties: {ContentUri: L}\n  F:\n    Type: AWS::Serverless::Function\n    Properties: {CodeUri: F, Runtime: python3.12, Architectures: [arm64], Layers: [!Ref L, 'arn:aws:lambda:us-east-1:1:layer:x:1']}\n  I:\n    Type: AWS::Serverless::Function\n    Properties: {PackageType: Image, ImageUri: x}\n",
+    )
+    .unwrap();
+    Pkg::new().fixture("m/_m.cpython-312-x86_64-linux-gnu.so", "x86_64/pyext.so").write_dir(&build, "F");
+    Pkg::new().fixture("python/n/_n.cpython-312-x86_64-linux-gnu.so", "x86_64/pyext.so").write_dir(&build, "L");
+    let o = common::elfcheck_command()
+        .arg(build.to_str().unwrap())
+        .args(["--format", "json"])
+        .output()
+        .expect("elfcheck runs");
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(doc["apps"][0]["tool"], "sam");
+    assert!(doc["findings"].as_array().unwrap().iter().any(|f| f["function"] == "F"));
+    assert!(doc["findings"].as_array().unwrap().iter().any(|f| f["layer"] == "L"));
+    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "the report does not validate:\n{}", errors.join("\n"));
+}

@@ -8,7 +8,7 @@
 //! leaves is removed by the next run.
 
 #[cfg(unix)]
-mod cleanup;
+pub(crate) mod cleanup;
 #[cfg(unix)]
 mod docker;
 #[cfg(unix)]

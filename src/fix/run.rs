@@ -84,7 +84,7 @@ pub(super) fn run(opts: &FixOptions, out: &mut dyn Write) -> Result<Outcome, Err
         counts.added
     )
     .map_err(w)?;
-    let report = Report { inputs: vec![after.summary.clone()], findings: after.findings.clone() };
+    let report = Report { inputs: vec![after.summary.clone()], findings: after.findings.clone(), ..Report::default() };
     if remaining > 0 {
         let fate = if opts.keep_failed { "kept as asked (--keep-failed)" } else { "not written" };
         writeln!(out, "re-check: {} remain; the output was {fate}", crate::text::plural(remaining, "error"))

@@ -27,7 +27,7 @@ pub struct Fs<'a> {
 impl<'a> Fs<'a> {
     pub fn new(pkg: &'a Package) -> Fs<'a> {
         let mut packages = vec![pkg];
-        packages.extend(pkg.layers.iter());
+        packages.extend(pkg.layers.iter().map(|l| &**l));
         Fs { packages }
     }
 

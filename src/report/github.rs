@@ -23,6 +23,11 @@ pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             Severity::Info => "notice",
         };
         let location = if f.path.is_empty() { f.input.clone() } else { format!("{}!/{}", f.input, f.path) };
+        let location = match (&f.resource.function, &f.resource.layer) {
+            (Some(function), _) => format!("{location} (function {function})"),
+            (None, Some(layer)) => format!("{location} (layer {layer})"),
+            (None, None) => location,
+        };
         let mut text = f.message.clone();
         if let Some(seen) = &f.runtime_error {
             text.push_str(&format!("\non Lambda: {seen}"));

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use colored::{ColoredString, Colorize};
 
 use super::HumanOptions;
-use super::model::{InputReport, PackageSummary, Report, TargetSummary};
+use super::model::{AppReport, AppSection, InputReport, PackageSummary, Report, TargetSummary};
 use crate::advice::{Advice, IndexAnswer};
 use crate::rules::{Finding, Severity};
 use crate::target::infer::Evidence;
@@ -44,9 +44,23 @@ pub(super) fn render_quiet(report: &Report, opts: &HumanOptions, out: &mut dyn W
 
 pub(super) fn render(report: &Report, opts: &HumanOptions, out: &mut dyn Write) -> io::Result<()> {
     let paint = Paint { on: opts.color };
+    let mut app = None;
     for input in &report.inputs {
-        let findings: Vec<&Finding> = report.findings.iter().filter(|f| f.input == input.input).collect();
+        let this_app = input.app.as_ref().map(|a| a.app);
+        if this_app != app
+            && let Some(a) = this_app.and_then(|i| report.apps.get(i))
+        {
+            render_app(a, &paint, out)?;
+        }
+        app = this_app;
+        let findings: Vec<&Finding> = report.findings.iter().filter(|f| input.owns(f)).collect();
         render_input(input, &findings, opts, &paint, out)?;
+    }
+    // An application with nothing to check still says what it read and skipped.
+    for (i, a) in report.apps.iter().enumerate() {
+        if !report.inputs.iter().any(|input| input.app.as_ref().is_some_and(|s| s.app == i)) {
+            render_app(a, &paint, out)?;
+        }
     }
     let (e, w, i) = (report.count(Severity::Error), report.count(Severity::Warning), report.count(Severity::Info));
     let binaries: usize = report.inputs.iter().map(|i| i.binaries).sum();
@@ -55,13 +69,19 @@ pub(super) fn render(report: &Report, opts: &HumanOptions, out: &mut dyn Write) 
         plural(e, "error"),
         plural(w, "warning"),
         plural(i, "info"),
-        plural(report.inputs.len(), "input"),
+        what_was_checked(report),
         plural(binaries, "native binary")
     );
     let line = if e > 0 { paint.apply(&line, |l| l.red().bold()) } else { paint.apply(&line, |l| l.green().bold()) };
     writeln!(out, "{line}")?;
     for input in &report.inputs {
         if let Some(command) = &input.fix_command {
+            let line = crate::commands::shell_line(&command[0], &command[1..]);
+            writeln!(out, "to fix what can be fixed: {}", paint.apply(&line, |l| l.bold()))?;
+        }
+    }
+    for app in &report.apps {
+        if let Some(command) = &app.fix_command {
             let line = crate::commands::shell_line(&command[0], &command[1..]);
             writeln!(out, "to fix what can be fixed: {}", paint.apply(&line, |l| l.bold()))?;
         }
@@ -86,7 +106,10 @@ fn render_input(
 ) -> io::Result<()> {
     let t = &input.target;
     let runtime = t.runtime.as_deref().map(|r| format!("{r}, ")).unwrap_or_default();
-    let layout = crate::check::layout_name(input.layout);
+    let layout = match &input.app {
+        Some(section) => section_name(section),
+        None => crate::check::layout_name(input.layout).to_string(),
+    };
     writeln!(
         out,
         "{} ({layout}; {runtime}{}, {}, glibc {})",
@@ -97,6 +120,14 @@ fn render_input(
     )?;
     for a in &t.assumed {
         writeln!(out, "  assumed: {}", describe(a))?;
+    }
+    if let Some(section) = &input.app {
+        if !section.layers.is_empty() {
+            writeln!(out, "  layers: {}", section.layers.join(", "))?;
+        }
+        for arn in &section.external_layers {
+            writeln!(out, "  not checked: layer {arn} (from outside the application)")?;
+        }
     }
     let shown: Vec<&&Finding> = findings.iter().filter(|f| opts.verbose || f.severity > Severity::Info).collect();
     // Group by owning package; files no package owns come last.
@@ -154,6 +185,68 @@ fn render_input(
             "\n  {} not listed (binaries the runtime never loads); --verbose lists them",
             plural(hidden, "info finding")
         )?;
+    }
+    writeln!(out)
+}
+
+/// `1 input`; with applications, `3 functions and 1 layer` (a layer judged for two targets is
+/// one layer), after the packages given on their own.
+fn what_was_checked(report: &Report) -> String {
+    if report.apps.is_empty() {
+        return plural(report.inputs.len(), "input");
+    }
+    let packages = report.inputs.iter().filter(|i| i.app.is_none()).count();
+    let functions = report.inputs.iter().filter(|i| i.resource().function.is_some()).count();
+    let mut layers: Vec<(usize, String)> = report
+        .inputs
+        .iter()
+        .filter_map(|i| i.app.as_ref().and_then(|a| a.resource.layer.clone().map(|l| (a.app, l))))
+        .collect();
+    layers.sort();
+    layers.dedup();
+    let mut parts = Vec::new();
+    if packages > 0 {
+        parts.push(plural(packages, "input"));
+    }
+    parts.push(plural(functions, "function"));
+    if !layers.is_empty() {
+        parts.push(plural(layers.len(), "layer"));
+    }
+    match parts.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => parts.join(""),
+    }
+}
+
+/// `function ArmFunction`, `layer SharedLayer for ArmFunction, ArmMakeFunction`.
+fn section_name(section: &AppSection) -> String {
+    let r = &section.resource;
+    match (&r.function, &r.layer) {
+        (Some(f), _) => format!("function {f}"),
+        (None, Some(l)) if r.for_functions.is_empty() => format!("layer {l}, attached by no function"),
+        (None, Some(l)) => format!("layer {l} for {}", r.for_functions.join(", ")),
+        (None, None) => "function".to_string(),
+    }
+}
+
+/// The heading of an application: which build output, what was read, what was skipped.
+fn render_app(app: &AppReport, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
+    let tool = match app.tool.as_str() {
+        "sam" => "AWS SAM build",
+        "cdk" => "AWS CDK cloud assembly",
+        "serverless" => "Serverless Framework package",
+        other => other,
+    };
+    let counts = format!("{}, {}", plural(app.functions, "function"), plural(app.layers, "layer"));
+    let templates = app.templates.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ");
+    let title = if app.root.is_empty() || app.root == "." {
+        format!("{} ({tool}, {templates}: {counts})", app.input)
+    } else {
+        format!("{}: the {tool} in `{}` ({templates}: {counts})", app.input, app.root)
+    };
+    writeln!(out, "{}", paint.apply(&title, |s| s.bold()))?;
+    for s in &app.skipped {
+        writeln!(out, "  skipped: {} {}: {}", s.kind, s.id, s.reason)?;
     }
     writeln!(out)
 }
@@ -226,6 +319,9 @@ pub fn describe(a: &Assumption) -> String {
                 .collect();
             let doubt = if *ambiguous { "; its functions differ, pass --runtime to choose" } else { "" };
             format!("{}, from `{file}` (function {function}){doubt}", took.join(" and "))
+        }
+        Assumption::TemplateUnresolved { property, reason } => {
+            format!("`{property}` not read from the template: {reason}")
         }
         Assumption::DefaultArch { arch } => {
             format!("architecture {arch} (Lambda's default; use --arch arm64 for Graviton)")

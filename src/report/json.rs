@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::model::{InputReport, Report};
+use super::model::{AppReport, InputReport, Report};
 use crate::rules::{Finding, Severity};
 
 /// Bumped when a field changes meaning or disappears; new fields do not bump it.
@@ -15,6 +15,9 @@ pub const SCHEMA_VERSION: u32 = 1;
 struct Document<'a> {
     version: u32,
     tool: Tool,
+    /// Application inputs (absent when every input is a single package).
+    #[serde(default, skip_serializing_if = "<[AppReport]>::is_empty")]
+    apps: &'a [AppReport],
     inputs: &'a [InputReport],
     findings: &'a [Finding],
     summary: Summary,
@@ -47,6 +50,7 @@ pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let doc = Document {
         version: SCHEMA_VERSION,
         tool: Tool { name: "elfcheck", version: env!("CARGO_PKG_VERSION") },
+        apps: &report.apps,
         inputs: &report.inputs,
         findings: &report.findings,
         summary: Summary {

@@ -5,6 +5,7 @@ use serde::Serialize;
 use crate::advice::{Advice, PackageFix};
 use crate::attribution::Ecosystem;
 use crate::package::Layout;
+use crate::resource::ResourceRef;
 use crate::rules::{Finding, Severity};
 use crate::target::Arch;
 use crate::target::resolve::Assumption;
@@ -65,12 +66,85 @@ pub struct InputReport {
     /// The `elfcheck fix` command that fixes what is fixable, as arguments.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix_command: Option<Vec<String>>,
+    /// Where the section sits in an application; absent for a package checked on its own.
+    #[serde(flatten)]
+    pub app: Option<AppSection>,
 }
 
+impl InputReport {
+    /// The resource its findings carry (empty for a package checked on its own).
+    pub fn resource(&self) -> ResourceRef {
+        self.app.as_ref().map(|a| a.resource.clone()).unwrap_or_default()
+    }
+
+    /// Whether a finding belongs to this section.
+    pub fn owns(&self, f: &Finding) -> bool {
+        f.input == self.input
+            && match &self.app {
+                Some(a) => f.resource == a.resource,
+                None => f.resource.is_empty(),
+            }
+    }
+}
+
+/// A function or layer of an application, as one section of the report.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct AppSection {
+    /// Index into [`Report::apps`].
+    pub app: usize,
+    #[serde(flatten)]
+    pub resource: ResourceRef,
+    /// A function's layers from the same application (logical ids), in the order attached.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub layers: Vec<String>,
+    /// A function's layers from outside the application (ARNs, or what the template says):
+    /// not checked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub external_layers: Vec<String>,
+}
+
+/// An application input: which build output was read, and what in it was not checked.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct AppReport {
+    /// The path as given.
+    pub input: String,
+    /// `sam`, `cdk` or `serverless`.
+    pub tool: String,
+    /// The build output read, as a path from the input (`.aws-sam/build` for a project root;
+    /// empty when the input is the build output itself).
+    pub root: String,
+    /// The map files read: templates, manifests.
+    pub templates: Vec<String>,
+    pub functions: usize,
+    pub layers: usize,
+    /// Distinct code locations read (a folder or zip shared by several functions, or a layer
+    /// attached to several, is read once).
+    pub code_read: usize,
+    /// Functions and layers with nothing to check, and why.
+    pub skipped: Vec<Skipped>,
+    /// The `elfcheck fix` command for the whole application, when something is fixable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix_command: Option<Vec<String>>,
+}
+
+/// A function or layer that was not checked.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
+pub struct Skipped {
+    /// The logical id (or the ARN of a layer from outside the application).
+    pub id: String,
+    /// `function` or `layer`.
+    pub kind: String,
+    /// A lowercase fragment.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct Report {
     pub inputs: Vec<InputReport>,
     pub findings: Vec<Finding>,
+    /// The application inputs, in order; sections point here by index.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub apps: Vec<AppReport>,
 }
 
 impl Report {

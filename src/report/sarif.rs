@@ -106,6 +106,8 @@ struct Region {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Logical<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
     fully_qualified_name: &'a str,
     kind: &'static str,
 }
@@ -122,8 +124,25 @@ fn result<'a>(f: &'a Finding, uri: String) -> SarifResult<'a> {
     if let Some(p) = &f.package {
         properties.insert("package".into(), json!(p));
     }
-    let logical =
-        if f.path.is_empty() { Vec::new() } else { vec![Logical { fully_qualified_name: &f.path, kind: "member" }] };
+    if let Some(function) = &f.resource.function {
+        properties.insert("function".into(), json!(function));
+    }
+    if let Some(layer) = &f.resource.layer {
+        properties.insert("layer".into(), json!(layer));
+        properties.insert("forFunctions".into(), json!(f.resource.for_functions));
+    }
+    let mut logical = Vec::new();
+    if let Some(id) = f.resource.id() {
+        // The function or layer of an application, as its template names it.
+        logical.push(Logical { name: Some(id), fully_qualified_name: id, kind: "resource" });
+    }
+    if !f.path.is_empty() {
+        logical.push(Logical { name: None, fully_qualified_name: &f.path, kind: "member" });
+    }
+    let fingerprint = match f.resource.id() {
+        Some(id) => format!("{}:{id}:{}", f.code, f.path),
+        None => format!("{}:{}", f.code, f.path),
+    };
     SarifResult {
         rule_id: f.code.as_str(),
         rule_index: f.code as usize,
@@ -137,7 +156,7 @@ fn result<'a>(f: &'a Finding, uri: String) -> SarifResult<'a> {
             },
             logical_locations: logical,
         }],
-        partial_fingerprints: json!({ "elfcheck/v1": format!("{}:{}", f.code, f.path) }),
+        partial_fingerprints: json!({ "elfcheck/v1": fingerprint }),
         properties: (!properties.is_empty()).then_some(serde_json::Value::Object(properties)),
     }
 }

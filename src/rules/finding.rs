@@ -6,6 +6,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use super::Code;
+use crate::resource::ResourceRef;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -57,6 +58,10 @@ pub struct Finding {
     /// The distribution that installed the file (`editdistance 0.8.1`), when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub package: Option<String>,
+    /// The function or layer of an application the finding belongs to (nothing for a package
+    /// checked on its own).
+    #[serde(flatten)]
+    pub resource: ResourceRef,
 }
 
 impl Finding {
@@ -70,6 +75,7 @@ impl Finding {
             runtime_error: None,
             fix: None,
             package: None,
+            resource: ResourceRef::default(),
         }
     }
 

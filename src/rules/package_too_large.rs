@@ -23,7 +23,7 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
         pkg.entries.iter().filter(|e| e.kind == EntryKind::File && !e.path.is_nested()).map(|e| e.size).sum()
     };
     let layers = &ctx.package.layers;
-    let unzipped: u64 = unpacked(ctx.package) + layers.iter().map(unpacked).sum::<u64>();
+    let unzipped: u64 = unpacked(ctx.package) + layers.iter().map(|l| unpacked(l)).sum::<u64>();
     if layers.len() > table.max_layers {
         out.push(
             ctx.finding(Code::PackageTooLarge, "", format!("{} layers, over Lambda's limit of {}", layers.len(), table.max_layers))

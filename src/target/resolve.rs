@@ -32,6 +32,9 @@ pub enum Assumption {
         /// The template's functions differ and none matched the input by name or code location.
         ambiguous: bool,
     },
+    /// An application's template does not say this property statically (a parameter without a
+    /// default, a value known only at deploy time, a runtime elfcheck does not know).
+    TemplateUnresolved { property: String, reason: String },
     /// Nothing said which architecture: Lambda's default.
     DefaultArch { arch: Arch },
     /// The runtime read from the package itself. Its language ABI then cannot be judged: the
