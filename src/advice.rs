@@ -171,10 +171,22 @@ pub fn advise(pkg: &Package, target: &Target, findings: &[Finding], lookup: Look
             wanted.insert(d.root.as_str());
         }
     }
-    if wanted.is_empty() {
+    let wanted: Vec<&str> = wanted.into_iter().collect();
+    advise_distributions(pkg, target, &wanted, lookup)
+}
+
+/// Advice for the distributions whose roots are given, whatever their findings: `fix` asks it
+/// for a distribution whose installed version it could not install for the target.
+pub fn advise_distributions(
+    pkg: &Package,
+    target: &Target,
+    roots: &[&str],
+    lookup: Lookup,
+) -> BTreeMap<String, Advice> {
+    if roots.is_empty() {
         return BTreeMap::new();
     }
-    let dists: Vec<&Distribution> = pkg.distributions.iter().filter(|d| wanted.contains(d.root.as_str())).collect();
+    let dists: Vec<&Distribution> = pkg.distributions.iter().filter(|d| roots.contains(&d.root.as_str())).collect();
     let accepting = runtimes_accepting(pkg, target, &dists);
     let python: Vec<&Distribution> = dists.iter().copied().filter(|d| d.ecosystem == Ecosystem::Python).collect();
     let (newest, elsewhere) = match lookup {
@@ -303,6 +315,52 @@ fn resolvable(specs: &[String], target: &Target) -> Vec<(String, String)> {
         }
     }
     Vec::new()
+}
+
+/// For `fix --upgrade-to-compatible`: the Python distributions whose installed version has no
+/// wheel for the target, each with the newest version that has one (`None`: no version has).
+/// Distributions whose installed version has a wheel are left out: they are reinstalled as they
+/// are. One resolution of every pinned version (again without those pip finds nothing for), then
+/// one for the newest versions of the others. `Err` when pip could not be asked.
+pub fn upgrades(dists: &[&Distribution], target: &Target) -> Result<BTreeMap<String, Option<String>>, String> {
+    let mut missing: Vec<&Distribution> = Vec::new();
+    let mut left: Vec<(&Distribution, String)> =
+        dists.iter().filter_map(|d| Some((*d, format!("{}=={}", d.name, d.version.as_ref()?)))).collect();
+    while !left.is_empty() {
+        let specs: Vec<String> = left.iter().map(|(_, s)| s.clone()).collect();
+        match pip_dry_run(&specs, target) {
+            Ok(_) => break,
+            Err(PipFailure::NoMatch(spec)) => {
+                let base = spec.split(['<', '>', '=', '!', '~', ' ']).next().unwrap_or("").to_string();
+                let before = left.len();
+                left.retain(|(d, _)| {
+                    let gone = same_name(&d.name, &base);
+                    if gone {
+                        missing.push(d);
+                    }
+                    !gone
+                });
+                if left.len() == before {
+                    return Err(format!("pip found nothing for `{spec}`"));
+                }
+            }
+            Err(PipFailure::Other(why)) => return Err(why),
+        }
+    }
+    let newest = newest_python(&missing, target);
+    let mut out = BTreeMap::new();
+    for d in missing {
+        match newest.get(&d.name) {
+            Some(Ok(v)) => {
+                out.insert(d.root.clone(), v.clone());
+            }
+            Some(Err(why)) => return Err(why.clone()),
+            None => {
+                out.insert(d.root.clone(), None);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The Python interpreter whose pip asks the index.

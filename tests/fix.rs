@@ -230,13 +230,196 @@ fn repeated_entry_names_are_refused_never_dropped() {
 }
 
 #[test]
-fn clean_package_needs_no_fix() {
+fn nothing_to_fix_still_writes_the_output_as_a_byte_identical_copy() {
     let dir = tempfile::tempdir().unwrap();
-    Pkg::new().fixture("lib/libhello.so", "x86_64/libhello.so").write_zip(dir.path(), "function.zip");
+    let input = Pkg::new().fixture("lib/libhello.so", "x86_64/libhello.so").write_zip(dir.path(), "function.zip");
     let o = elfcheck(dir.path(), &["fix", "function.zip", "-r", "python3.12", "-o", "out.zip"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("nothing to fix"), "{out}");
+    assert!(out.contains("output: out.zip (a copy of the input, byte for byte)"), "{out}");
+    assert_eq!(sha(&dir.path().join("out.zip")), sha(&input));
+    only(dir.path(), &["function.zip", "out.zip"]);
+    // Written the safe way, so fixing again into the same OUT just works.
+    let again = elfcheck(dir.path(), &["fix", "function.zip", "-r", "python3.12", "-o", "out.zip"], &[]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    only(dir.path(), &["function.zip", "out.zip"]);
+    // In place, nothing is written at all.
+    let o = elfcheck(dir.path(), &["fix", "function.zip", "-r", "python3.12", "--in-place"], &[]);
     assert_eq!(o.status.code(), Some(0));
-    assert!(text(&o).contains("nothing to fix"));
-    only(dir.path(), &["function.zip"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("nothing to fix; function.zip is unchanged") && !out.contains("output:"), "{out}");
+    assert_eq!(sha(&input), sha(&dir.path().join("out.zip")));
+}
+
+#[test]
+fn nothing_to_fix_copies_a_directory_with_its_modes_and_links() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    Pkg::new()
+        .file("bootstrap", "#!/bin/sh\nexec ./app\n", 0o755)
+        .fixture("lib/libhello.so", "x86_64/libhello.so")
+        .symlink("lib/libhello.so.1", "libhello.so")
+        .write_dir(dir.path(), "fn");
+    let o = elfcheck(dir.path(), &["fix", "fn", "-r", "provided.al2023", "-o", "out"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("output: out (a copy of the input, byte for byte)"));
+    let out = dir.path().join("out");
+    assert_eq!(sha(&out.join("lib/libhello.so")), sha(&dir.path().join("fn/lib/libhello.so")));
+    assert_eq!(std::fs::metadata(out.join("bootstrap")).unwrap().permissions().mode() & 0o777, 0o755);
+    assert_eq!(std::fs::read_link(out.join("lib/libhello.so.1")).unwrap(), Path::new("libhello.so"));
+}
+
+#[test]
+fn output_is_named_only_when_something_was_written() {
+    let dir = tempfile::tempdir().unwrap();
+    Pkg::new().fixture("lib/libhello.dylib", "macho/libhello-arm64.dylib").write_zip(dir.path(), "function.zip");
+    for args in [&["-o", "out.zip"][..], &["-o", "out.zip", "--partial"], &["--plan"]] {
+        let mut all = vec!["fix", "function.zip", "-r", "python3.12"];
+        all.extend_from_slice(args);
+        let o = elfcheck(dir.path(), &all, &[]);
+        assert!(!String::from_utf8_lossy(&o.stdout).contains("output:"), "{args:?}: {}", text(&o));
+        only(dir.path(), &["function.zip"]);
+    }
+}
+
+/// A custom runtime whose `bootstrap` (a static Linux executable) lost its executable bit.
+fn bootstrap_0644() -> Pkg {
+    Pkg::new().file("bootstrap", common::fixture("x86_64/hello-static"), 0o644).file("config.json", "{}\n", 0o664)
+}
+
+/// `(compressed bytes, unix mode)` of an entry, read raw.
+fn raw_entry(zip: &Path, name: &str) -> (Vec<u8>, Option<u32>, u32) {
+    let mut a = zip::ZipArchive::new(std::fs::File::open(zip).unwrap()).unwrap();
+    let i = a.index_for_name(name).unwrap();
+    let mut e = a.by_index_raw(i).unwrap();
+    let mode = e.unix_mode();
+    let crc = e.crc32();
+    let mut data = Vec::new();
+    e.read_to_end(&mut data).unwrap();
+    (data, mode, crc)
+}
+
+#[test]
+fn not_executable_bootstrap_gets_its_mode_and_keeps_its_bytes() {
+    for (label, pkg) in [("unix zip", bootstrap_0644()), ("zip made on Windows", bootstrap_0644().dos())] {
+        let dir = tempfile::tempdir().unwrap();
+        let input = pkg.write_zip(dir.path(), "function.zip");
+        let o = elfcheck(dir.path(), &["fix", "function.zip", "-r", "provided.al2023", "-o", "out.zip"], &[]);
+        assert_eq!(o.status.code(), Some(0), "{label}: {}", text(&o));
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(out.contains("plan: make `bootstrap` executable"), "{label}: {out}");
+        assert!(!out.contains("cannot fix"), "{label}: {out}");
+        let fixed = dir.path().join("out.zip");
+        let (before, after) = (raw_entry(&input, "bootstrap"), raw_entry(&fixed, "bootstrap"));
+        assert_eq!(after.1.map(|m| m & 0o7777), Some(0o755), "{label}");
+        assert_eq!(after.1.map(|m| m & 0o170000), Some(0o100000), "{label}: a regular file");
+        assert_eq!((before.0, before.2), (after.0, after.2), "{label}: the stored data is copied as it is");
+        assert_eq!(raw_entry(&input, "config.json").0, raw_entry(&fixed, "config.json").0);
+        let check = elfcheck(dir.path(), &["check", "out.zip", "-r", "provided.al2023"], &[]);
+        assert_eq!(check.status.code(), Some(0), "{label}: {}", text(&check));
+    }
+}
+
+#[test]
+fn not_executable_bootstrap_in_a_directory_is_set_in_the_new_tree_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let input = bootstrap_0644().write_dir(dir.path(), "fn");
+    let o = elfcheck(dir.path(), &["fix", "fn", "-r", "provided.al2023", "-o", "out"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode(&dir.path().join("out/bootstrap")), 0o755);
+    assert_eq!(mode(&input.join("bootstrap")), 0o644, "the input is never modified");
+    assert_eq!(mode(&dir.path().join("out/config.json")), 0o664, "other modes are kept");
+    assert_eq!(sha(&dir.path().join("out/bootstrap")), sha(&input.join("bootstrap")));
+}
+
+#[test]
+fn files_and_directories_lambda_cannot_read_are_made_readable() {
+    use std::os::unix::fs::PermissionsExt;
+    // Zipped from a `umask 077` checkout: Lambda's user could read none of it.
+    let pkg = Pkg::new().dir("app", 0o700).file("app/handler.py", "def handler(e, c):\n    return 1\n", 0o600).file(
+        "app/data.bin",
+        vec![7u8; 4096],
+        0o640,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let input = pkg.write_zip(dir.path(), "function.zip");
+    let o = elfcheck(dir.path(), &["fix", "function.zip", "-r", "python3.12", "-o", "out.zip"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("plan: make `app`, `app/data.bin`, `app/handler.py` readable by everyone"),
+        "{}",
+        text(&o)
+    );
+    let fixed = dir.path().join("out.zip");
+    assert_eq!(raw_entry(&fixed, "app/handler.py").1.map(|m| m & 0o777), Some(0o644));
+    assert_eq!(raw_entry(&fixed, "app/data.bin").1.map(|m| m & 0o777), Some(0o644));
+    assert_eq!(raw_entry(&fixed, "app/").1.map(|m| m & 0o777), Some(0o755));
+    assert_eq!(raw_entry(&input, "app/data.bin").0, raw_entry(&fixed, "app/data.bin").0);
+    // The same as a directory.
+    let tree = pkg.write_dir(dir.path(), "fn");
+    let o = elfcheck(dir.path(), &["fix", "fn", "-r", "python3.12", "-o", "out"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir.path().join("out/app")), 0o755);
+    assert_eq!(mode(&dir.path().join("out/app/handler.py")), 0o644);
+    assert_eq!(mode(&tree.join("app/handler.py")), 0o600, "the input is never modified");
+}
+
+#[test]
+fn a_symlinked_bootstrap_is_made_executable_at_its_target() {
+    let dir = tempfile::tempdir().unwrap();
+    Pkg::new()
+        .file("bin/app", common::fixture("x86_64/hello-static"), 0o644)
+        .symlink("bootstrap", "bin/app")
+        .write_zip(dir.path(), "function.zip");
+    let o = elfcheck(dir.path(), &["fix", "function.zip", "-r", "provided.al2", "-o", "out.zip"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("plan: make `bin/app` executable"), "{}", text(&o));
+    assert_eq!(raw_entry(&dir.path().join("out.zip"), "bin/app").1.map(|m| m & 0o777), Some(0o755));
+}
+
+#[test]
+fn a_missing_library_no_reinstall_provides_is_said_before_anything_runs() {
+    // A Linux wheel's extension needs a library neither it nor the runtime has: reinstalling the
+    // same wheel cannot help; the plan says so and what can, and nothing runs (no pip here).
+    let dir = tempfile::tempdir().unwrap();
+    Pkg::new()
+        .fixture("fastodbc/_ext.cpython-312-x86_64-linux-gnu.so", "x86_64/libmissing-dep.so")
+        .file(
+            "fastodbc-1.0.dist-info/RECORD",
+            "fastodbc/_ext.cpython-312-x86_64-linux-gnu.so,,\nfastodbc-1.0.dist-info/RECORD,,\n",
+            0o644,
+        )
+        .file("fastodbc-1.0.dist-info/METADATA", "Name: fastodbc\nVersion: 1.0\n", 0o644)
+        .file("fastodbc-1.0.dist-info/WHEEL", "Tag: cp312-cp312-manylinux_2_17_x86_64\n", 0o644)
+        .write_zip(dir.path(), "function.zip");
+    for partial in [false, true] {
+        let mut args =
+            vec!["fix", "function.zip", "-r", "python3.12", "--via", "pip", "--python", "/nonexistent/python"];
+        args.extend(["-o", "out.zip"]);
+        if partial {
+            args.push("--partial");
+        }
+        let o = elfcheck(dir.path(), &args, &[]);
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{out}");
+        assert!(
+            out.contains(
+                "cannot fix: fastodbc/_ext.cpython-312-x86_64-linux-gnu.so [missing-library]: reinstalling cannot help: `fastodbc 1.0` expects the system to provide `libnotthere.so.3`, and python3.12 does not have it; add a layer with it under `lib/`"
+            ),
+            "{out}"
+        );
+        assert!(out.contains("`libnotthere.so.3`: no known package ships it"), "{out}");
+        assert!(out.contains("nothing elfcheck can fix; no output written"), "{out}");
+        assert!(!out.contains("pip"), "pip must not run: {out}");
+        only(dir.path(), &["function.zip"]);
+    }
+    // The check's report no longer offers `elfcheck fix` for it.
+    let o = elfcheck(dir.path(), &["check", "function.zip", "-r", "python3.12"], &[]);
+    assert!(!text(&o).contains("elfcheck fix"), "{}", text(&o));
 }
 
 // --- with network and the corpus ---------------------------------------------------------------
@@ -406,16 +589,22 @@ fn docker_failure_modes() {
         "{}",
         text(&o)
     );
-    // The build fails (no such version on PyPI): the tail of pip's output is shown.
+    // Nothing to install (no such version on PyPI): that distribution cannot be fixed, and with
+    // nothing else to fix, nothing is written.
     let o = elfcheck(
         dir.path(),
         &["fix", "function.zip", "-r", "python3.11", "--via", "docker", "--image", &image(), "-q", "-o", "out.zip"],
         &[],
     );
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let t = text(&o);
-    assert!(t.contains("the build in `elfcheck-test/python-build:3.11` failed") || t.contains("failed"), "{t}");
-    assert!(t.contains("  | ERROR: No matching distribution found for fastjson==2.1.0"), "{t}");
+    assert!(
+        t.contains(
+            "cannot fix: fastjson 2.1.0: pip finds no distribution of `fastjson==2.1.0` to install in `elfcheck-test/python-build:3.11`"
+        ),
+        "{t}"
+    );
+    assert!(t.contains("no output written"), "{t}");
     only(dir.path(), &["function.zip"]);
 }
 
