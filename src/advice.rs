@@ -493,7 +493,9 @@ fn newest_passing_npm(name: &str, target: &Target) -> Result<Option<String>, Str
     if versions.is_empty() {
         return Ok(None);
     }
-    let passes = |v: &str| -> Result<bool, String> {
+    // (passes, has binaries): installed without running scripts, a package whose addon an
+    // install script downloads or compiles (prebuild-install, node-gyp) has no binary to judge.
+    let judge = |v: &str| -> Result<(bool, bool), String> {
         let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
         let mut npm = crate::commands::NpmInstall::for_target(target, vec![format!("{name}@{v}")]);
         npm.prefix = Some(scratch.path().to_path_buf());
@@ -508,22 +510,33 @@ fn newest_passing_npm(name: &str, target: &Target) -> Result<Option<String>, Str
         let contents =
             crate::source::read(scratch.path(), &crate::source::Limits::default()).map_err(|e| e.to_string())?;
         let installed = Package::build(contents, crate::package::InputKind::Directory, Vec::new());
-        Ok(!crate::rules::run(&installed, target).iter().any(|f| f.severity == Severity::Error))
+        let binaries = installed.objects().next().is_some();
+        Ok((!crate::rules::run(&installed, target).iter().any(|f| f.severity == Severity::Error), binaries))
     };
     // Bisect for the last passing version, assuming newer builds need no less than older ones.
     let newest = versions.len() - 1;
-    if passes(&versions[newest])? {
-        return Ok(Some(versions[newest].clone()));
+    match judge(&versions[newest])? {
+        (_, false) => {
+            return Err(format!(
+                "{name} downloads or compiles its binaries in an install script, which is not run to judge versions"
+            ));
+        }
+        (true, true) => return Ok(Some(versions[newest].clone())),
+        (false, true) => {}
     }
     let (mut lo, mut hi) = (None::<usize>, newest); // lo passes (when known), hi fails
     let mut low_bound = 0;
     while low_bound < hi {
         let mid = (low_bound + hi) / 2;
-        if passes(&versions[mid])? {
-            lo = Some(mid);
-            low_bound = mid + 1;
-        } else {
-            hi = mid;
+        match judge(&versions[mid])? {
+            (true, true) => {
+                lo = Some(mid);
+                low_bound = mid + 1;
+            }
+            // Nothing to judge (its binaries come from an install script): not an answer, and
+            // builds in the package start with newer versions, if any.
+            (_, false) => low_bound = mid + 1,
+            (false, true) => hi = mid,
         }
     }
     Ok(lo.map(|i| versions[i].clone()))
