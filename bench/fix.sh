@@ -93,7 +93,7 @@ if cert and os.path.isfile(cert):
     pip_cmd += ["--cert", cert]
 pip_target = os.path.join(work, "pip-target")
 pip_cmd += ["--target", pip_target] + pins
-fixed = os.path.join(work, "fixed.zip")
+fixed = "fixed.zip"  # in `work`, the commands' directory
 fix_cmd = [elfcheck, "fix", input_zip, "--runtime", f"python{pyver}", "--arch", "x86_64",
            "--via", "pip", "--python", py, "-q", "--no-config", "-o", fixed]
 
@@ -101,7 +101,7 @@ fix_cmd = [elfcheck, "fix", input_zip, "--runtime", f"python{pyver}", "--arch", 
 def clean():
     shutil.rmtree(pip_target, ignore_errors=True)
     try:
-        os.remove(fixed)
+        os.remove(os.path.join(work, fixed))
     except FileNotFoundError:
         pass
 
@@ -109,7 +109,7 @@ def clean():
 def run(name, argv):
     clean()
     t = time.perf_counter()
-    p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    p = subprocess.run(argv, cwd=work, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     dt = time.perf_counter() - t
     if p.returncode != 0:
         sys.stderr.write(p.stdout.decode(errors="replace")[-4000:])
