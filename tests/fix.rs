@@ -385,6 +385,68 @@ fn a_symlinked_bootstrap_is_made_executable_at_its_target() {
 }
 
 #[test]
+fn a_reinstalled_file_identical_to_the_one_it_replaces_keeps_its_stored_bytes() {
+    use std::os::unix::fs::PermissionsExt;
+    // A stand-in for pip that installs fastjson 2.1.0 for Linux: the same pure-Python module as
+    // the Mac install, a new extension.
+    let dir = tempfile::tempdir().unwrap();
+    let tools = tempfile::tempdir().unwrap();
+    let python = tools.path().join("python");
+    std::fs::write(
+        &python,
+        r#"#!/bin/sh
+dest=; prev=
+for a in "$@"; do [ "$prev" = --target ] && dest=$a; prev=$a; done
+mkdir -p "$dest/fastjson" "$dest/fastjson-2.1.0.dist-info"
+printf 'def loads(s):\n    return s\n' > "$dest/fastjson/__init__.py"
+printf 'ELF-ish, rebuilt\n' > "$dest/fastjson/_speedups.cpython-311-x86_64-linux-gnu.so"
+printf 'Name: fastjson\nVersion: 2.1.0\n' > "$dest/fastjson-2.1.0.dist-info/METADATA"
+printf '%s\n' fastjson/__init__.py,, fastjson/_speedups.cpython-311-x86_64-linux-gnu.so,, \
+  fastjson-2.1.0.dist-info/METADATA,, fastjson-2.1.0.dist-info/RECORD,, > "$dest/fastjson-2.1.0.dist-info/RECORD"
+"#,
+    )
+    .unwrap();
+    std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let input = Pkg::new()
+        .fixture("fastjson/_speedups.cpython-311-darwin.so", "macho/pyext-arm64.so")
+        .file("fastjson/__init__.py", "def loads(s):\n    return s\n", 0o644)
+        .file(
+            "fastjson-2.1.0.dist-info/RECORD",
+            "fastjson/__init__.py,,\nfastjson/_speedups.cpython-311-darwin.so,,\nfastjson-2.1.0.dist-info/RECORD,,\n",
+            0o644,
+        )
+        .file("fastjson-2.1.0.dist-info/METADATA", "Name: fastjson\nVersion: 2.1.0\n", 0o644)
+        .write_zip(dir.path(), "function.zip");
+    let o = elfcheck(
+        dir.path(),
+        &[
+            "fix",
+            "function.zip",
+            "-r",
+            "python3.11",
+            "--via",
+            "pip",
+            "--python",
+            python.to_str().unwrap(),
+            "-o",
+            "out.zip",
+            "--keep-failed",
+        ],
+        &[],
+    );
+    let out = text(&o);
+    assert!(out.contains("rebuilt fastjson 2.1.0"), "{out}");
+    let fixed = dir.path().join("out.zip");
+    let (before, after) = (raw_entry(&input, "fastjson/__init__.py"), raw_entry(&fixed, "fastjson/__init__.py"));
+    assert_eq!(before, after, "the same file, copied as stored (its compressed bytes, mode and CRC)");
+    let stamp = |zip: &Path| entries(zip)["fastjson/__init__.py"].3.clone();
+    assert_eq!(stamp(&input), stamp(&fixed), "and its timestamp");
+    assert_eq!(entries(&fixed)["fastjson-2.1.0.dist-info/METADATA"].0, b"Name: fastjson\nVersion: 2.1.0\n");
+    assert!(entries(&fixed).contains_key("fastjson/_speedups.cpython-311-x86_64-linux-gnu.so"));
+    assert!(!entries(&fixed).contains_key("fastjson/_speedups.cpython-311-darwin.so"));
+}
+
+#[test]
 fn a_missing_library_no_reinstall_provides_is_said_before_anything_runs() {
     // A Linux wheel's extension needs a library neither it nor the runtime has: reinstalling the
     // same wheel cannot help; the plan says so and what can, and nothing runs (no pip here).

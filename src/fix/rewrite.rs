@@ -149,6 +149,58 @@ fn mark_unix(out: &File, names: &[String]) -> Result<(), Error> {
     Ok(())
 }
 
+/// A new file, ready to be written: deflated (a one-entry zip), or (probably) the same as the
+/// input entry it replaces.
+enum Prepared {
+    Compressed(Vec<u8>),
+    Same(usize),
+}
+
+/// Whether the file `disk` has `size` bytes and the CRC-32 `crc`.
+fn same_size_and_crc(disk: &Path, size: u64, crc: u32) -> Result<bool, Error> {
+    use std::io::Read;
+    let mut f = open_built(disk)?;
+    if f.metadata().map(|m| m.len()).ok() != Some(size) {
+        return Ok(false);
+    }
+    let mut hasher = crc32fast::Hasher::new();
+    let mut buf = vec![0u8; 256 << 10];
+    loop {
+        let n =
+            f.read(&mut buf).map_err(|e| Error::Fix(format!("reading the build output {}: {e}", disk.display())))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hasher.finalize() == crc)
+}
+
+/// Whether the input entry `index` holds exactly the bytes of the file `disk`.
+fn same_bytes<R: std::io::Read + std::io::Seek>(
+    archive: &mut ZipArchive<R>,
+    index: usize,
+    disk: &Path,
+) -> Result<bool, Error> {
+    use std::io::Read;
+    let Ok(mut entry) = archive.by_index(index) else { return Ok(false) };
+    let mut f = open_built(disk)?;
+    let (mut a, mut b) = (vec![0u8; 64 << 10], vec![0u8; 64 << 10]);
+    loop {
+        let n = match entry.read(&mut a) {
+            Ok(n) => n,
+            Err(_) => return Ok(false),
+        };
+        if n == 0 {
+            // The file must end here too.
+            return Ok(f.read(&mut b[..1]).map_err(|e| Error::Fix(format!("reading {}: {e}", disk.display())))? == 0);
+        }
+        if f.read_exact(&mut b[..n]).is_err() || a[..n] != b[..n] {
+            return Ok(false);
+        }
+    }
+}
+
 /// New files, in batches of about `BATCH_BYTES` of input each.
 fn batches<'a>(added: &'a [(&'a String, &'a PathBuf)]) -> Vec<&'a [(&'a String, &'a PathBuf)]> {
     const BATCH_BYTES: u64 = 64 << 20;
@@ -199,6 +251,8 @@ pub fn write_zip(input: &Path, changes: &Changes, out: &File) -> Result<Counts, 
     let mut counts = Counts::default();
     // Entries written on Windows whose mode is set: their central headers must say Unix.
     let mut made_unix: Vec<String> = Vec::new();
+    // Dropped entries that a new file of the same name replaces: (index, size, CRC-32).
+    let mut replaced: BTreeMap<String, (usize, u64, u32)> = BTreeMap::new();
     let fail = |e: zip::result::ZipError| Error::Fix(format!("writing the new zip: {e}"));
     for i in 0..archive.len() {
         let entry =
@@ -210,6 +264,9 @@ pub fn write_zip(input: &Path, changes: &Changes, out: &File) -> Result<Counts, 
             .unwrap_or_else(|_| String::from_utf8_lossy(entry.name_raw()).into_owned());
         if changes.drops(&name) {
             counts.removed += 1;
+            if entry.is_file() && changes.add.contains_key(&name) {
+                replaced.insert(name, (i, entry.size(), entry.crc32()));
+            }
             continue;
         }
         let dir = entry.is_dir();
@@ -229,13 +286,42 @@ pub fn write_zip(input: &Path, changes: &Changes, out: &File) -> Result<Counts, 
         counts.kept += 1;
     }
     // New files are compressed in parallel, a batch at a time (bounded memory), each into a
-    // one-entry zip in memory whose compressed entry is then copied into the output as stored.
+    // one-entry zip in memory whose compressed entry is then copied into the output as stored. A
+    // new file with the same name, size and CRC-32 as the entry it replaces (a pure-Python file of
+    // the same version, reinstalled for another platform) is that entry: once its bytes compare
+    // equal, the entry is copied as stored instead.
     let added: Vec<(&String, &PathBuf)> = changes.add.iter().collect();
     for batch in batches(&added) {
-        let compressed: Vec<Result<Vec<u8>, Error>> =
-            batch.par_iter().map(|(path, disk)| compress_one(path, disk)).collect();
-        for one in compressed {
-            let one = one?;
+        let prepared: Vec<Result<Prepared, Error>> = batch
+            .par_iter()
+            .map(|(path, disk)| match replaced.get(path.as_str()) {
+                Some(&(index, size, crc)) if same_size_and_crc(disk, size, crc)? => Ok(Prepared::Same(index)),
+                _ => compress_one(path, disk).map(Prepared::Compressed),
+            })
+            .collect();
+        for ((path, disk), one) in batch.iter().zip(prepared) {
+            let one = match one? {
+                Prepared::Same(index) if same_bytes(&mut archive, index, disk)? => {
+                    let entry = archive
+                        .by_index_raw(index)
+                        .map_err(|e| Error::Input { path: input.to_path_buf(), cause: e.to_string() })?;
+                    let mode = output_mode(disk)?;
+                    if entry.system() == zip::System::Unix && entry.unix_mode().map(|m| m & 0o7777) == Some(mode) {
+                        writer.raw_copy_file(entry).map_err(fail)?;
+                    } else {
+                        if entry.system() != zip::System::Unix {
+                            made_unix.push(path.to_string());
+                        }
+                        let stamp = entry.last_modified().unwrap_or_default();
+                        writer.raw_copy_file_touch(entry, stamp, Some(mode)).map_err(fail)?;
+                    }
+                    counts.removed -= 1;
+                    counts.kept += 1;
+                    continue;
+                }
+                Prepared::Same(_) => compress_one(path, disk)?,
+                Prepared::Compressed(bytes) => bytes,
+            };
             let mut single = ZipArchive::new(std::io::Cursor::new(one))
                 .map_err(|e| Error::Internal(format!("reading back a compressed entry: {e}")))?;
             let entry =
