@@ -165,7 +165,8 @@ lines = [
     f"--python-version {pyver} --abi cp{major}{minor} --platform manylinux_2_34_x86_64 ... manylinux2014_x86_64 "
     "--target DIR` of the same pins (the same tags elfcheck asks for);",
     f"- `elfcheck fix --via pip --runtime python{pyver} --arch x86_64 -o fixed.zip`: check, plan, the same pip "
-    "install (one invocation for all ten), the new zip (unchanged entries copied as stored, new ones deflated), "
+    "install (one invocation for all ten), the new zip (unchanged entries copied as stored, and reinstalled files "
+    "identical to the entries they replace too; the other new files deflated), "
     "the full re-check, the atomic rename.",
     "",
     f"Both with a warm pip cache (one warm-up run of each), then {rounds} interleaved rounds (order alternating).",
