@@ -179,6 +179,10 @@ fn fix_command(
     if upgrades {
         argv.push("--upgrade-to-compatible".into());
     }
+    // Some errors have no fix: without --partial, fix would write nothing.
+    if !plan.unfixable.is_empty() {
+        argv.push("--partial".into());
+    }
     Some(argv)
 }
 
