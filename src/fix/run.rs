@@ -72,12 +72,7 @@ pub(super) fn run(opts: &FixOptions, out: &mut dyn Write) -> Result<Outcome, Err
     // What a build could not do: reported with what can, before anything is written.
     if !built.dropped.is_empty() {
         let roots: Vec<&str> = built.dropped.iter().map(|d| d.rebuild.dist_info.as_str()).collect();
-        let advice = crate::advice::advise_distributions(
-            &checked.package,
-            &checked.target,
-            &roots,
-            crate::advice::Lookup::Online,
-        );
+        let advice = crate::advice::advise_distributions(&checked.package, &checked.target, &roots, opts.lookup);
         for d in &built.dropped {
             let remedy = dropped_remedy(d, advice.get(&d.rebuild.dist_info), &checked.target, via);
             writeln!(out, "cannot fix: {} {}: {}; {remedy}", d.rebuild.name, d.rebuild.version, d.why).map_err(w)?;
