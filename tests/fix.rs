@@ -447,6 +447,38 @@ printf '%s\n' fastjson/__init__.py,, fastjson/_speedups.cpython-311-x86_64-linux
 }
 
 #[test]
+fn an_addon_compiled_from_source_is_planned_for_npm_rebuild_in_the_build_image() {
+    // An npm package with its addon sources (binding.gyp), compiled for Node 18 (ABI 108).
+    let dir = tempfile::tempdir().unwrap();
+    Pkg::new()
+        .file("node_modules/fastdb/package.json", r#"{"name": "fastdb", "version": "3.1.0"}"#, 0o644)
+        .file("node_modules/fastdb/binding.gyp", "{ 'targets': [] }\n", 0o644)
+        .fixture("node_modules/fastdb/build/Release/fastdb.node", "x86_64/addon-v108.node")
+        .file("index.js", "require('fastdb')\n", 0o644)
+        .write_zip(dir.path(), "function.zip");
+    let plan = |via: &str| {
+        let o = elfcheck(dir.path(), &["fix", "function.zip", "-r", "nodejs22.x", "--via", via, "--plan"], &[]);
+        text(&o)
+    };
+    let docker = plan("docker");
+    assert!(
+        docker.contains("plan: compile fastdb 3.1.0 from source in `node_modules` (npm rebuild, node-gyp)"),
+        "{docker}"
+    );
+    assert!(
+        docker.contains("public.ecr.aws/sam/build-nodejs22.x:latest-x86_64 npm rebuild --build-from-source --foreground-scripts fastdb"),
+        "{docker}"
+    );
+    assert!(docker.contains("-e npm_config_build_from_source=true"), "{docker}");
+    let pip = plan("pip");
+    assert!(
+        pip.contains("cannot fix: node_modules/fastdb/build/Release/fastdb.node [node-abi-mismatch]: `fastdb 3.1.0` is compiled from source (it has a `binding.gyp`): `npm rebuild` in the runtime's build image compiles it for the target, which needs Docker (--via docker)"),
+        "{pip}"
+    );
+    only(dir.path(), &["function.zip"]);
+}
+
+#[test]
 fn a_missing_library_no_reinstall_provides_is_said_before_anything_runs() {
     // A Linux wheel's extension needs a library neither it nor the runtime has: reinstalling the
     // same wheel cannot help; the plan says so and what can, and nothing runs (no pip here).
