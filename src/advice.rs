@@ -171,10 +171,22 @@ pub fn advise(pkg: &Package, target: &Target, findings: &[Finding], lookup: Look
             wanted.insert(d.root.as_str());
         }
     }
-    if wanted.is_empty() {
+    let wanted: Vec<&str> = wanted.into_iter().collect();
+    advise_distributions(pkg, target, &wanted, lookup)
+}
+
+/// Advice for the distributions whose roots are given, whatever their findings: `fix` asks it
+/// for a distribution whose installed version it could not install for the target.
+pub fn advise_distributions(
+    pkg: &Package,
+    target: &Target,
+    roots: &[&str],
+    lookup: Lookup,
+) -> BTreeMap<String, Advice> {
+    if roots.is_empty() {
         return BTreeMap::new();
     }
-    let dists: Vec<&Distribution> = pkg.distributions.iter().filter(|d| wanted.contains(d.root.as_str())).collect();
+    let dists: Vec<&Distribution> = pkg.distributions.iter().filter(|d| roots.contains(&d.root.as_str())).collect();
     let accepting = runtimes_accepting(pkg, target, &dists);
     let python: Vec<&Distribution> = dists.iter().copied().filter(|d| d.ecosystem == Ecosystem::Python).collect();
     let (newest, elsewhere) = match lookup {
@@ -303,6 +315,52 @@ fn resolvable(specs: &[String], target: &Target) -> Vec<(String, String)> {
         }
     }
     Vec::new()
+}
+
+/// For `fix --upgrade-to-compatible`: the Python distributions whose installed version has no
+/// wheel for the target, each with the newest version that has one (`None`: no version has).
+/// Distributions whose installed version has a wheel are left out: they are reinstalled as they
+/// are. One resolution of every pinned version (again without those pip finds nothing for), then
+/// one for the newest versions of the others. `Err` when pip could not be asked.
+pub fn upgrades(dists: &[&Distribution], target: &Target) -> Result<BTreeMap<String, Option<String>>, String> {
+    let mut missing: Vec<&Distribution> = Vec::new();
+    let mut left: Vec<(&Distribution, String)> =
+        dists.iter().filter_map(|d| Some((*d, format!("{}=={}", d.name, d.version.as_ref()?)))).collect();
+    while !left.is_empty() {
+        let specs: Vec<String> = left.iter().map(|(_, s)| s.clone()).collect();
+        match pip_dry_run(&specs, target) {
+            Ok(_) => break,
+            Err(PipFailure::NoMatch(spec)) => {
+                let base = spec.split(['<', '>', '=', '!', '~', ' ']).next().unwrap_or("").to_string();
+                let before = left.len();
+                left.retain(|(d, _)| {
+                    let gone = same_name(&d.name, &base);
+                    if gone {
+                        missing.push(d);
+                    }
+                    !gone
+                });
+                if left.len() == before {
+                    return Err(format!("pip found nothing for `{spec}`"));
+                }
+            }
+            Err(PipFailure::Other(why)) => return Err(why),
+        }
+    }
+    let newest = newest_python(&missing, target);
+    let mut out = BTreeMap::new();
+    for d in missing {
+        match newest.get(&d.name) {
+            Some(Ok(v)) => {
+                out.insert(d.root.clone(), v.clone());
+            }
+            Some(Err(why)) => return Err(why.clone()),
+            None => {
+                out.insert(d.root.clone(), None);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The Python interpreter whose pip asks the index.
@@ -435,7 +493,9 @@ fn newest_passing_npm(name: &str, target: &Target) -> Result<Option<String>, Str
     if versions.is_empty() {
         return Ok(None);
     }
-    let passes = |v: &str| -> Result<bool, String> {
+    // (passes, has binaries): installed without running scripts, a package whose addon an
+    // install script downloads or compiles (prebuild-install, node-gyp) has no binary to judge.
+    let judge = |v: &str| -> Result<(bool, bool), String> {
         let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
         let mut npm = crate::commands::NpmInstall::for_target(target, vec![format!("{name}@{v}")]);
         npm.prefix = Some(scratch.path().to_path_buf());
@@ -450,22 +510,33 @@ fn newest_passing_npm(name: &str, target: &Target) -> Result<Option<String>, Str
         let contents =
             crate::source::read(scratch.path(), &crate::source::Limits::default()).map_err(|e| e.to_string())?;
         let installed = Package::build(contents, crate::package::InputKind::Directory, Vec::new());
-        Ok(!crate::rules::run(&installed, target).iter().any(|f| f.severity == Severity::Error))
+        let binaries = installed.objects().next().is_some();
+        Ok((!crate::rules::run(&installed, target).iter().any(|f| f.severity == Severity::Error), binaries))
     };
     // Bisect for the last passing version, assuming newer builds need no less than older ones.
     let newest = versions.len() - 1;
-    if passes(&versions[newest])? {
-        return Ok(Some(versions[newest].clone()));
+    match judge(&versions[newest])? {
+        (_, false) => {
+            return Err(format!(
+                "{name} downloads or compiles its binaries in an install script, which is not run to judge versions"
+            ));
+        }
+        (true, true) => return Ok(Some(versions[newest].clone())),
+        (false, true) => {}
     }
     let (mut lo, mut hi) = (None::<usize>, newest); // lo passes (when known), hi fails
     let mut low_bound = 0;
     while low_bound < hi {
         let mid = (low_bound + hi) / 2;
-        if passes(&versions[mid])? {
-            lo = Some(mid);
-            low_bound = mid + 1;
-        } else {
-            hi = mid;
+        match judge(&versions[mid])? {
+            (true, true) => {
+                lo = Some(mid);
+                low_bound = mid + 1;
+            }
+            // Nothing to judge (its binaries come from an install script): not an answer, and
+            // builds in the package start with newer versions, if any.
+            (_, false) => low_bound = mid + 1,
+            (false, true) => hi = mid,
         }
     }
     Ok(lo.map(|i| versions[i].clone()))

@@ -191,11 +191,17 @@ fn fix_command(
         argv.extend(["--runtime".into(), r.id.clone()]);
     }
     argv.extend(["--arch".into(), target.arch.lambda_name().to_string()]);
-    let upgrades = packages
-        .iter()
-        .any(|p| p.advice.as_ref().is_some_and(|a| a.newest_compatible.is_some() && a.newest_compatible != p.version));
+    // `fix --upgrade-to-compatible` changes the versions of Python distributions only.
+    let upgrades = packages.iter().any(|p| {
+        p.ecosystem == crate::attribution::Ecosystem::Python
+            && p.advice.as_ref().is_some_and(|a| a.newest_compatible.is_some() && a.newest_compatible != p.version)
+    });
     if upgrades {
         argv.push("--upgrade-to-compatible".into());
+    }
+    // Some errors have no fix: without --partial, fix would write nothing.
+    if !plan.unfixable.is_empty() {
+        argv.push("--partial".into());
     }
     Some(argv)
 }

@@ -155,8 +155,8 @@ pub struct OutputArgs {
     pub output_json: Option<PathBuf>,
 }
 
-/// Rebuilds exactly the distributions that own error-level binaries (same versions), writes a
-/// new package atomically, and re-checks it: exit 0 only when no error remains.
+/// Fixes every error it can (rebuilds the distributions that own broken binaries, sets modes),
+/// writes a new package atomically, and re-checks it: exit 0 only when no error remains.
 #[derive(Debug, Args)]
 pub struct FixArgs {
     /// The package to fix: a zip or a directory, or an application's build output or project
@@ -204,6 +204,17 @@ pub struct FixArgs {
     /// Keep the output even when the re-check still finds errors.
     #[arg(long)]
     pub keep_failed: bool,
+
+    /// Fix what can be fixed and write the package even when some errors cannot be fixed (they
+    /// are listed, and the exit code is 1). Without it, nothing is written unless every error is
+    /// fixed.
+    #[arg(long)]
+    pub partial: bool,
+
+    /// For a Python package whose installed version has no build for the target, install the
+    /// newest version that has one (the advice of `elfcheck check`) instead of failing.
+    #[arg(long)]
+    pub upgrade_to_compatible: bool,
 
     /// Replace an existing OUT that elfcheck did not write (a file, or a directory that is not
     /// empty). An OUT that is, contains or lies inside the input is refused even so.

@@ -11,6 +11,7 @@
 pub(crate) mod cleanup;
 #[cfg(unix)]
 mod docker;
+mod libraries;
 #[cfg(unix)]
 mod npm;
 #[cfg(unix)]
@@ -32,14 +33,14 @@ use crate::check::Options;
 use crate::error::Error;
 use crate::report::model::Report;
 
-pub use plan::{NodeInstall, Plan, PythonRebuild};
+pub use plan::{NodeInstall, NodeRebuild, Plan, PythonRebuild, Unfixable};
 
 /// How Python distributions are rebuilt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Via {
-    /// Docker when an engine answers, else pip.
+    /// Docker when an engine answers and something needs a build, else pip.
     Auto,
-    /// In the AWS SAM build image of the runtime.
+    /// In the AWS SAM build image of the runtime (wheels or sdists; Node addons from source).
     Docker,
     /// With pip on this machine, from manylinux wheels only.
     Pip,
@@ -58,6 +59,14 @@ pub struct FixOptions {
     pub plan_only: bool,
     /// Keep the output even when the re-check still finds errors.
     pub keep_failed: bool,
+    /// Write the package with what could be fixed when some errors cannot be (exit 1 still).
+    pub partial: bool,
+    /// Install the newest version with a build for the target of a distribution whose installed
+    /// version has none (the advice of `check`).
+    pub upgrade: bool,
+    /// Whether the package index may be asked for other versions (`--upgrade-to-compatible`, and
+    /// the advice for a distribution that could not be installed).
+    pub lookup: crate::advice::Lookup,
     /// Replace an existing output that elfcheck did not write (a file or a non-empty directory).
     pub force: bool,
     /// The Python interpreter whose pip `--via pip` uses.
