@@ -189,6 +189,34 @@ fn prebuilds_pick_by_libc_inside_the_target_directory() {
 }
 
 #[test]
+fn files_named_for_platforms_side_by_side() {
+    // better-sqlite3 13: `prebuilds/<platform>-<arch>.node`, `linuxmusl` for musl; its loader
+    // requires the one named for the platform it runs on.
+    let dir = "node_modules/better-sqlite3/prebuilds";
+    let all = Pkg::new()
+        .fixture(&format!("{dir}/linux-x64.node"), "x86_64/addon-napi.node")
+        .fixture(&format!("{dir}/linuxmusl-x64.node"), "musl/libhello.so")
+        .fixture(&format!("{dir}/linux-arm64.node"), "aarch64/libhello.so")
+        .fixture(&format!("{dir}/darwin-arm64.node"), "macho/libhello-arm64.dylib")
+        .fixture(&format!("{dir}/win32-x64.node"), "pe/hello.dll");
+    let f = all.check("nodejs22.x", X86);
+    assert!(errors(&f).is_empty(), "{f:#?}");
+    assert_eq!(at(&f, Severity::Info).len(), 4);
+    let f = all.check("nodejs22.x", ARM);
+    assert!(errors(&f).is_empty(), "{f:#?}");
+    // Without the build for the function's platform, the package fails to load.
+    let mac_and_musl = Pkg::new()
+        .fixture(&format!("{dir}/linuxmusl-x64.node"), "musl/libhello.so")
+        .fixture(&format!("{dir}/darwin-arm64.node"), "macho/libhello-arm64.dylib");
+    let f = mac_and_musl.check("nodejs22.x", X86);
+    assert_eq!(errors(&f)[0], pair("missing-platform-variant", dir), "{f:#?}");
+    // A single file named for a platform is no set of variants: it is judged as loaded.
+    let f =
+        Pkg::new().fixture(&format!("{dir}/darwin-arm64.node"), "macho/libhello-arm64.dylib").check("nodejs22.x", X86);
+    assert_eq!(codes(&f), vec!["macho-binary"]);
+}
+
+#[test]
 fn dotnet_runtimes_native() {
     let pkg = Pkg::new()
         .fixture("runtimes/win-x64/native/e_sqlite3.dll", "pe/hello.dll")

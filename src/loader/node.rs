@@ -11,6 +11,10 @@
 //! node-gyp-build loads `build/Release/*.node` when there is one, else the best match in
 //! `prebuilds/<platform>-<arch>/` by its file-name tags (`node.napi.glibc.node`, `abi115`,
 //! `musl`): a tag that does not match the runtime rules a file out.
+//!
+//! Some packages ship one file per platform side by side (`prebuilds/linux-x64.node`,
+//! `prebuilds/linuxmusl-x64.node`, `prebuilds/darwin-arm64.node`) and `require` the one named
+//! for the platform they run on: the file names carry the same tokens as platform packages.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -137,6 +141,39 @@ fn platform_of(dist: &Distribution) -> Option<NpmPlatform> {
 pub fn place(pkg: &Package, target: &Target, placements: &mut Placements) {
     place_platform_packages(pkg, target, placements);
     place_prebuilds(pkg, target, placements);
+    place_platform_named_files(pkg, target, placements);
+}
+
+/// Files of one directory named for platforms (`linux-x64.node`, `darwin-arm64.node`): two or
+/// more of one family form a set of variants, of which the package loads the target's.
+fn place_platform_named_files(pkg: &Package, target: &Target, placements: &mut Placements) {
+    let mut groups: BTreeMap<(&str, String), Vec<(&str, NpmPlatform)>> = BTreeMap::new();
+    for (e, _) in pkg.objects() {
+        let Some(stem) = file_name(&e.path).strip_suffix(".node") else { continue };
+        let Some((platform, family)) = platform_of_name(stem) else { continue };
+        groups.entry((parent(&e.path), family)).or_default().push((&e.path, platform));
+    }
+    const LAYOUT: &str = "per-platform files";
+    for ((dir, family), files) in groups {
+        if files.len() < 2 {
+            continue;
+        }
+        let chosen = files.iter().find(|(_, p)| p.is_target(target)).map(|(path, _)| path.to_string());
+        for (path, _) in &files {
+            if Some(*path) == chosen.as_deref() {
+                continue;
+            }
+            let placement = match &chosen {
+                Some(selected) => Placement::UnusedVariant { layout: LAYOUT, selected: selected.clone() },
+                None => {
+                    let name = if family.is_empty() { String::new() } else { format!("{family}-") };
+                    let needed = format!("{dir}/{name}linux-{}.node", target.arch.node_name());
+                    Placement::MissingVariant { layout: LAYOUT, needed, group: dir.to_string() }
+                }
+            };
+            placements.place(path, placement);
+        }
+    }
 }
 
 /// A candidate platform package of a parent: its name, platform and installed copy.
@@ -352,6 +389,16 @@ mod tests {
         let t = Target::new(Some("nodejs20.x"), Arch::X86_64).unwrap();
         assert!(platform_of_name("@img/sharp-linux-x64").unwrap().0.is_target(&t));
         assert!(!platform_of_name("@esbuild/linux-arm64").unwrap().0.is_target(&t));
+    }
+
+    #[test]
+    fn files_named_for_platforms_are_variants() {
+        let t = Target::new(Some("nodejs22.x"), Arch::X86_64).unwrap();
+        let (p, family) = platform_of_name("linuxmusl-x64").unwrap();
+        assert!(!p.is_target(&t) && family.is_empty());
+        assert!(platform_of_name("linux-x64").unwrap().0.is_target(&t));
+        assert!(!platform_of_name("linux-arm64").unwrap().0.is_target(&t));
+        assert!(platform_of_name("better_sqlite3").is_none());
     }
 
     #[test]

@@ -263,6 +263,8 @@ npm_function node-argon2-2.2.1-linux-x64-gnu.zip @node-rs/argon2 "--os=linux --c
     @node-rs/argon2@2.2.1 @node-rs/argon2-linux-x64-gnu@2.2.1
 npm_function node-bufferutil-4.0.9.zip bufferutil "--os=linux --cpu=x64 --libc=glibc" bufferutil@4.0.9 -- \
     bufferutil@4.0.9 node-gyp-build@4.8.4
+npm_function node-better-sqlite3-13.2.0-darwin-arm64.zip better-sqlite3 "--os=darwin --cpu=arm64" better-sqlite3@13.2.0 -- \
+    better-sqlite3@13.2.0 node-addon-api@8.9.2
 
 (cd "$OUT" && for f in *.zip; do printf '%s  %s\n' "$("$PY" "$TOOL" sha256 "$f")" "$f"; done) >"$OUT/SHA256SUMS"
 echo "wrote $(ls "$OUT"/*.zip | wc -l) packages to $OUT ($(du -sb "$OUT" | cut -f1) bytes)" >&2
