@@ -942,6 +942,49 @@ fn esbuild_binary(dir: &Path) -> PathBuf {
 
 #[test]
 #[ignore = "needs npm; run by .ci/run"]
+fn the_missing_platform_package_of_a_mac_install_is_installed_for_linux() {
+    // `npm install @swc/core` on an Apple Silicon Mac installs @swc/core-darwin-arm64 only.
+    let dir = tempfile::tempdir().unwrap();
+    let fn_dir = dir.path().join("fn");
+    std::fs::create_dir(&fn_dir).unwrap();
+    std::fs::write(fn_dir.join("package.json"), r#"{"name": "f", "version": "1.0.0", "private": true}"#).unwrap();
+    std::fs::write(fn_dir.join("index.js"), "const swc = require('@swc/core');\nexports.handler = async () => 1;\n")
+        .unwrap();
+    let o = Command::new("npm")
+        .args([
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--ignore-scripts",
+            "--os=darwin",
+            "--cpu=arm64",
+            "@swc/core@1.16.22",
+        ])
+        .current_dir(&fn_dir)
+        .env("NODE_EXTRA_CA_CERTS", std::env::var_os("SSL_CERT_FILE").unwrap_or_default())
+        .output()
+        .expect("npm runs");
+    assert!(o.status.success(), "npm install: {}", text(&o));
+    let input = dir.path().join("function.zip");
+    zip_dir(&fn_dir, &input);
+    let (code, errors) = check_errors(&input, "nodejs20.x");
+    assert_eq!(code, Some(1));
+    assert!(errors.iter().any(|(c, _)| c == "missing-platform-variant"), "{errors:?}");
+    let o = elfcheck(dir.path(), &["fix", "function.zip", "-r", "nodejs20.x", "-a", "x86_64", "-o", "fixed.zip"], &[]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    assert!(t.contains("install @swc/core-linux-x64-gnu@1.16.22"), "{t}");
+    let fixed = entries(&dir.path().join("fixed.zip"));
+    assert!(
+        fixed.keys().any(|k| k.starts_with("node_modules/@swc/core-linux-x64-gnu/") && k.ends_with(".node")),
+        "{t}"
+    );
+    assert!(!fixed.keys().any(|k| k.starts_with("node_modules/@swc/core-darwin-arm64/")), "{t}");
+    assert_eq!(check_errors(&dir.path().join("fixed.zip"), "nodejs20.x"), (Some(0), Vec::new()));
+}
+
+#[test]
+#[ignore = "needs npm; run by .ci/run"]
 fn a_bootstrap_without_its_exec_bit_needs_only_a_mode_change() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
