@@ -199,8 +199,12 @@ fn fix_command(
     if upgrades {
         argv.push("--upgrade-to-compatible".into());
     }
-    // Some errors have no fix: without --partial, fix would write nothing.
-    if !plan.unfixable.is_empty() {
+    // Some errors have no fix (the plan says so, or the index has no build of any version for
+    // the target): without --partial, fix would write nothing.
+    let no_build = packages
+        .iter()
+        .any(|p| p.advice.as_ref().is_some_and(|a| a.index == crate::advice::IndexAnswer::NoneCompatible));
+    if !plan.unfixable.is_empty() || no_build {
         argv.push("--partial".into());
     }
     Some(argv)
@@ -211,5 +215,42 @@ pub fn layout_name(layout: Layout) -> &'static str {
     match layout {
         Layout::Function => "function",
         Layout::Layer => "layer",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_suggested_fix_is_partial_when_a_distribution_has_no_build_for_the_target() {
+        let input = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/python-built-on-mac.zip"));
+        let options = Options {
+            target: Requested {
+                runtime: Some("python3.11".into()),
+                arch: Some(crate::Arch::X86_64),
+                from_templates: false,
+            },
+            lookup: Lookup::Offline,
+            ..Options::default()
+        };
+        let checked = check_input(input, "pkg.zip", &options).unwrap();
+        let command = |packages: &[PackageSummary]| {
+            fix_command(input, "pkg.zip", &checked.package, &checked.target, &checked.findings, packages).unwrap()
+        };
+        // Offline, both distributions are reinstalled at their versions.
+        assert!(!command(&checked.summary.packages).contains(&"--partial".to_string()));
+        // The index says one of them has no build of any version for the target.
+        let mut packages = checked.summary.packages.clone();
+        let fastio = packages.iter_mut().find(|p| p.name == "fastio").unwrap();
+        fastio.advice = Some(crate::advice::Advice {
+            package: "fastio".into(),
+            installed: Some("0.4.2".into()),
+            newest_compatible: None,
+            index: crate::advice::IndexAnswer::NoneCompatible,
+            runtimes_accepting_installed: vec!["python3.12".into()],
+            runtimes_with_a_build: Vec::new(),
+        });
+        assert_eq!(command(&packages).last().map(String::as_str), Some("--partial"));
     }
 }
