@@ -151,6 +151,12 @@ pub fn package_fix(dist: &Distribution, target: &Target, advice: Option<&Advice>
     }
 }
 
+/// Findings of a binary built for another platform: a build of the same version for the target
+/// answers them, if the index has one.
+fn built_elsewhere(code: Code) -> bool {
+    matches!(code, Code::MachoBinary | Code::PeBinary | Code::ArchMismatch | Code::ElfClassMismatch | Code::MuslBinary)
+}
+
 /// Findings that a different version of the distribution, or another runtime, can answer.
 fn version_bound(code: Code) -> bool {
     matches!(
@@ -163,12 +169,26 @@ fn version_bound(code: Code) -> bool {
     )
 }
 
-/// Advice per distribution (by its root) that has version-bound error findings.
+/// Advice per distribution (by its root) that has version-bound error findings, and per Python
+/// distribution built for another platform whose installed version has no wheel for the target
+/// (a reinstall of the same version would fail).
 pub fn advise(pkg: &Package, target: &Target, findings: &[Finding], lookup: Lookup) -> BTreeMap<String, Advice> {
     let mut wanted: BTreeSet<&str> = BTreeSet::new();
-    for f in findings.iter().filter(|f| f.severity == Severity::Error && version_bound(f.code)) {
-        if let Some(d) = pkg.owner_of(&f.path) {
+    let mut platform_only: BTreeSet<&str> = BTreeSet::new();
+    for f in findings.iter().filter(|f| f.severity == Severity::Error) {
+        let Some(d) = pkg.owner_of(&f.path) else { continue };
+        if version_bound(f.code) {
             wanted.insert(d.root.as_str());
+        } else if built_elsewhere(f.code) && d.ecosystem == Ecosystem::Python && d.version.is_some() {
+            platform_only.insert(d.root.as_str());
+        }
+    }
+    platform_only.retain(|root| !wanted.contains(root));
+    if lookup == Lookup::Online && !platform_only.is_empty() {
+        let dists: Vec<&Distribution> =
+            pkg.distributions.iter().filter(|d| platform_only.contains(d.root.as_str())).collect();
+        if let Ok(without_wheel) = upgrades(&dists, target) {
+            wanted.extend(dists.iter().filter(|d| without_wheel.contains_key(&d.root)).map(|d| d.root.as_str()));
         }
     }
     let wanted: Vec<&str> = wanted.into_iter().collect();

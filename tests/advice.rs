@@ -63,6 +63,35 @@ fn numpy_too_new_for_python311_gets_the_newest_version_with_a_wheel_and_the_runt
 }
 
 #[test]
+#[ignore = "needs PyPI; run by .ci/run"]
+fn a_mac_install_whose_version_has_no_linux_wheel_for_the_runtime_is_told_so() {
+    // numpy 2.4.6 installed on a Mac for Python 3.11: Linux wheels of 2.4.6 need glibc 2.28 or
+    // newer, so reinstalling the same version for python3.11 (glibc 2.26) cannot work.
+    let dir = tempfile::tempdir().unwrap();
+    let pip = |platform: &str, spec: &str, into: &Path| {
+        run(Command::new("python3")
+            .args(["-m", "pip", "install", "--quiet", "--no-deps", "--only-binary=:all:"])
+            .args(["--implementation", "cp", "--python-version", "3.11", "--platform", platform, "--target"])
+            .arg(into)
+            .arg(spec));
+    };
+    pip("macosx_14_0_arm64", "numpy==2.4.6", dir.path());
+    // orjson 3.11.5 has Linux wheels for Python 3.11 on glibc 2.17: reinstalling it works.
+    pip("macosx_11_0_arm64", "orjson==3.11.5", dir.path());
+    let pkg = package(dir.path());
+    let target = Target::new(Some("python3.11"), Arch::X86_64).unwrap();
+    let findings = elfcheck::check_package(&pkg, &target, "mac");
+    assert!(findings.iter().all(|f| f.code.as_str() == "macho-binary" || f.severity != elfcheck::Severity::Error));
+    let advice = elfcheck::advice::advise(&pkg, &target, &findings, Lookup::Online);
+    let names: Vec<&str> = advice.values().map(|a| a.package.as_str()).collect();
+    assert_eq!(names, vec!["numpy"], "only numpy's installed version lacks a wheel: {advice:#?}");
+    let a = advice.values().next().unwrap();
+    let newest = a.newest_compatible.as_deref().expect("an older numpy has one");
+    assert!(version(newest) >= version("2.2.6") && version(newest) < version("2.4.6"), "{a:?}");
+    assert!(a.runtimes_with_a_build.iter().any(|r| r == "python3.12"), "{a:?}");
+}
+
+#[test]
 #[ignore = "needs the npm registry; run by .ci/run"]
 fn sharp_too_new_for_nodejs18_gets_an_older_sharp_that_passes() {
     let dir = tempfile::tempdir().unwrap();
