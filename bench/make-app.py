@@ -139,7 +139,7 @@ def main():
              "# elfcheck once per function, with its layers: what a user without application",
              "# support runs. Exit 1 (findings) is expected; anything else stops.",
              'E="$1"',
-             "run() { \"$E\" check --format json \"$@\" >/dev/null; rc=$?; [ $rc -le 1 ] || exit $rc; }"]
+             "run() { \"$E\" check --offline --format json \"$@\" >/dev/null; rc=$?; [ $rc -le 1 ] || exit $rc; }"]
     for name, _, layers, arch in fns:
         args = ["--runtime", RUNTIME, "--arch", arch]
         for layer in layers:

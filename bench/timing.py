@@ -49,7 +49,7 @@ def commands(a):
     s = a.synthetic
 
     def elf(path):
-        return [a.elfcheck, "check", "--runtime", "python3.12", "--arch", "x86_64",
+        return [a.elfcheck, "check", "--offline", "--runtime", "python3.12", "--arch", "x86_64",
                 "--format", "json", path]
 
     ok_elf = (0, 1)  # 1 = findings reported; 2 = usage/input/internal error
@@ -84,7 +84,7 @@ def app_commands(a, ok_elf):
     loop = 'z="$1"; shift; for x in "$@"; do "$z" "$x" 2 full; done'
     return [
         Cmd("elf_app", "elfcheck app/.aws-sam/build (20 functions, 3 layers)",
-            [a.elfcheck, "check", "--format", "json", f"{a.app}/.aws-sam/build"], ok_elf,
+            [a.elfcheck, "check", "--offline", "--format", "json", f"{a.app}/.aws-sam/build"], ok_elf,
             "floor_app", True, True),
         Cmd("floor_app", f"zipfloor on each of the {len(zips)} unique zips, 2 threads",
             ["sh", "-c", loop, "sh", a.zipfloor] + zips, floor="floor_app", rss=True),
@@ -222,7 +222,7 @@ def main():
         out(f"| `{c.label}` | {fmt_s(med[c.key])} | {fmt_s(min(c.times))} | "
             f"{fmt_s(max(c.times))} | {ratio} | {rss} | {fmt_s(statistics.median(c.cpu))} |")
     out("")
-    out("elfcheck command: `elfcheck check --runtime python3.12 --arch x86_64 --format json FILE "
+    out("elfcheck command: `elfcheck check --offline --runtime python3.12 --arch x86_64 --format json FILE "
         "> /dev/null`; the big/ directory is big.zip unpacked with `unzip -q`, so its floor "
         "is big.zip's. The application (bench/make-app.py) is checked as a whole, with no "
         "--runtime: each function's template target; its floor is zipfloor run on each "

@@ -431,12 +431,33 @@ fn same_name(a: &str, b: &str) -> bool {
     norm(a) == norm(b)
 }
 
+#[derive(Clone)]
 enum PipFailure {
     NoMatch(String),
     Other(String),
 }
 
-fn pip_dry_run(names: &[String], target: &Target) -> Result<Vec<(String, String)>, PipFailure> {
+type PipAnswer = Result<Vec<(String, String)>, PipFailure>;
+
+/// What pip answered for the same requirements and target earlier in this run: an application's
+/// functions and layers often hold the same distributions.
+static PIP_ANSWERS: std::sync::Mutex<BTreeMap<(Vec<String>, String), PipAnswer>> =
+    std::sync::Mutex::new(BTreeMap::new());
+
+fn pip_dry_run(names: &[String], target: &Target) -> PipAnswer {
+    let key =
+        (names.to_vec(), format!("{}/{}", target.runtime.map_or("", |r| r.id.as_str()), target.arch.lambda_name()));
+    if let Some(answer) = PIP_ANSWERS.lock().ok().and_then(|a| a.get(&key).cloned()) {
+        return answer;
+    }
+    let answer = ask_pip(names, target);
+    if let Ok(mut answers) = PIP_ANSWERS.lock() {
+        answers.insert(key, answer.clone());
+    }
+    answer
+}
+
+fn ask_pip(names: &[String], target: &Target) -> PipAnswer {
     let scratch = tempfile::tempdir().map_err(|e| PipFailure::Other(e.to_string()))?;
     let report = scratch.path().join("report.json");
     let mut pip = PipInstall::for_target(target, names.to_vec(), &scratch.path().join("t").display().to_string())
