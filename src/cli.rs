@@ -236,7 +236,7 @@ pub struct FixArgs {
 
 #[derive(Debug, Args)]
 pub struct ConfigShowArgs {
-    /// The package (zip or directory) whose settings to show [default: the current directory].
+    /// The package (zip or directory) whose settings to show (the current directory by default).
     #[arg(value_name = "PATH", default_value = ".")]
     pub path: PathBuf,
 
