@@ -22,6 +22,9 @@ cd "$(dirname "$0")/../.." || exit 2
 ROOT=$(pwd)
 WORK=${1:-$ROOT/target/release-check}
 DIST=${RELEASE_CHECK_DIST:-$WORK/dist}
+# Steps run in other directories (npm projects, chroots): every path is absolute.
+case $WORK in /*) ;; *) WORK=$ROOT/$WORK ;; esac
+case $DIST in /*) ;; *) DIST=$ROOT/$DIST ;; esac
 EXAMPLE=$ROOT/examples/python-built-on-mac.zip
 # Tools from PyPI, pinned; installed into one venv that later runs reuse.
 MATURIN=maturin==1.16.0
