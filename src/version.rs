@@ -60,7 +60,8 @@ impl PartialOrd for Version {
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let parts: Vec<String> = self.0.iter().map(u32::to_string).collect();
-        f.write_str(&parts.join("."))
+        // pad, not write_str: tables align versions with `{:<6}`.
+        f.pad(&parts.join("."))
     }
 }
 

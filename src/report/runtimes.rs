@@ -27,7 +27,8 @@ pub fn render_table(out: &mut dyn Write, json: bool) -> io::Result<()> {
     for r in &t.runtime {
         let os = &t.os[&r.os];
         let glibcxx = os.base().versions.get("GLIBCXX").map(|v| v.to_string()).unwrap_or_default();
-        writeln!(out, "{:<17} {:<9} {:<18} {:<6} {:<8} {}", r.id, family(r), os.name, os.glibc, glibcxx, abi(r))?;
+        let row = format!("{:<17} {:<9} {:<18} {:<6} {:<8} {}", r.id, family(r), os.name, os.glibc, glibcxx, abi(r));
+        writeln!(out, "{}", row.trim_end())?;
     }
     writeln!(out, "\nEvery runtime exists for x86_64 and arm64. `elfcheck runtimes RUNTIME` shows what one provides.")
 }
