@@ -10,7 +10,7 @@ use crate::config::Policy;
 use crate::error::Error;
 use crate::package::{InputKind, Layout, Package};
 use crate::report::model::{InputReport, PackageSummary, Report, TargetSummary};
-use crate::rules::{Finding, Severity};
+use crate::rules::{Code, Finding, Severity};
 use crate::source::Limits;
 use crate::target::Target;
 use crate::target::resolve::{Assumption, Requested};
@@ -138,6 +138,7 @@ fn package_summaries(pkg: &Package, target: &Target, findings: &[Finding], looku
         }
     }
     let mut out: Vec<PackageSummary> = Vec::new();
+    let mut plan = None;
     for dist in &pkg.distributions {
         let label = dist.label();
         let binaries = counts.get(&dist.root).copied().unwrap_or(0);
@@ -153,12 +154,43 @@ fn package_summaries(pkg: &Package, target: &Target, findings: &[Finding], looku
             wheel_platform: dist.wheel_platform().map(str::to_string),
             binaries,
             errors,
-            fix: (errors > 0).then(|| crate::advice::package_fix(dist, target, advice.get(&dist.root))),
+            fix: (errors > 0).then(|| {
+                system_library_fix(pkg, target, findings, &label, &mut plan)
+                    .unwrap_or_else(|| crate::advice::package_fix(dist, target, advice.get(&dist.root)))
+            }),
             advice: advice.get(&dist.root).cloned(),
         });
     }
     out.sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
     out
+}
+
+/// The fix of a distribution whose only errors are libraries it expects the system to provide:
+/// reinstalling it brings the same files, so the fix is what `fix` would say can help (a layer
+/// with the library, and the package that ships it). The plan is made once, when first needed.
+fn system_library_fix(
+    pkg: &Package,
+    target: &Target,
+    findings: &[Finding],
+    label: &str,
+    plan: &mut Option<crate::fix::plan::Plan>,
+) -> Option<crate::advice::PackageFix> {
+    let mut own = findings.iter().filter(|f| f.severity == Severity::Error && f.package.as_deref() == Some(label));
+    if !own.all(|f| f.code == Code::MissingLibrary) {
+        return None;
+    }
+    let plan = plan.get_or_insert_with(|| crate::fix::plan::plan(pkg, target, findings));
+    let mut why: Vec<&str> = Vec::new();
+    for u in plan.unfixable.iter().filter(|u| u.finding.package.as_deref() == Some(label)) {
+        if !why.contains(&u.why.as_str()) {
+            why.push(&u.why);
+        }
+    }
+    (!why.is_empty()).then(|| crate::advice::PackageFix {
+        summary: why.join("; "),
+        command: Vec::new(),
+        run_in: "the unpacked package".to_string(),
+    })
 }
 
 /// The `elfcheck fix` command for an input with something `fix` can rebuild: the input, an output

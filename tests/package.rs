@@ -49,6 +49,29 @@ fn wheel_owner_and_fix_command_come_from_dist_info() {
 }
 
 #[test]
+fn a_distribution_missing_only_system_libraries_is_not_told_to_reinstall() {
+    // The wheel expects the system to provide `libnotthere.so.3`: the same wheel again brings
+    // the same files, so the fix names what can help instead of a pip command.
+    let f = Pkg::new()
+        .fixture("odbcish/_ext.cpython-312-x86_64-linux-gnu.so", "x86_64/libmissing-dep.so")
+        .file("odbcish-1.0.dist-info/RECORD", "odbcish/_ext.cpython-312-x86_64-linux-gnu.so,,\n", 0o644)
+        .file("odbcish-1.0.dist-info/METADATA", "Name: odbcish\nVersion: 1.0\n", 0o644)
+        .report("python3.12", X86);
+    assert_eq!(errors(&f.findings), vec![pair("missing-library", "odbcish/_ext.cpython-312-x86_64-linux-gnu.so")]);
+    let p = f.inputs[0].packages.iter().find(|p| p.name == "odbcish").unwrap();
+    let fix = p.fix.as_ref().unwrap();
+    assert!(fix.command.is_empty(), "{fix:?}");
+    assert!(
+        fix.summary
+            .starts_with("reinstalling cannot help: `odbcish 1.0` expects the system to provide `libnotthere.so.3`"),
+        "{}",
+        fix.summary
+    );
+    assert!(fix.summary.contains("add a layer with it under `lib/`"), "{}", fix.summary);
+    assert_eq!(f.inputs[0].fix_command, None, "fix has nothing to run");
+}
+
+#[test]
 fn layer_wheel_reinstalls_into_its_site_packages() {
     let sp = "python/lib/python3.12/site-packages";
     let f = Pkg::new()

@@ -282,6 +282,23 @@ fn missing_library_of_an_imported_module_is_an_error_with_the_chain() {
 }
 
 #[test]
+fn roots_that_miss_the_same_library_the_same_way_are_one_finding() {
+    // Two extensions load one vendored library through their RUNPATH; its own need is missed
+    // (RUNPATH is not inherited) the same way from both: one problem, one finding naming both.
+    let scenario = "loader/runpath-not-inherited";
+    let f = Pkg::new()
+        .fixture("mod/m.so", &format!("{scenario}/mod/m.so"))
+        .fixture("mod/n.so", &format!("{scenario}/mod/m.so"))
+        .fixture("libs/libelfck-a.so.1", &format!("{scenario}/libs/libelfck-a.so.1"))
+        .fixture("libs/libelfck-b.so.1", &format!("{scenario}/libs/libelfck-b.so.1"))
+        .check("python3.12", X86);
+    assert_eq!(errors(&f), vec![err("missing-library", "libs/libelfck-a.so.1")], "{f:#?}");
+    let m = &f[0].message;
+    assert!(m.starts_with("mod/m.so -> libs/libelfck-a.so.1 -> `libelfck-b.so.1`: not found"), "{m}");
+    assert!(m.ends_with("; 1 more chain reaches it the same way: mod/n.so"), "{m}");
+}
+
+#[test]
 fn missing_library_of_a_library_nothing_loads_is_a_warning() {
     let f = Pkg::new().fixture("lib/libmissing-dep.so", "x86_64/libmissing-dep.so").check("python3.12", X86);
     assert_eq!(at(&f, Severity::Warning), vec![err("missing-library", "lib/libmissing-dep.so")]);

@@ -40,6 +40,7 @@ pub(super) static RULE: RuleDef = RuleDef {
 /// The missing names of one needing object, as one closure found them.
 struct Missing<'a> {
     chain: String,
+    root: String,
     names: Vec<&'a str>,
     container: Vec<(&'a str, &'a str)>,
     skipped: Vec<&'a Skipped>,
@@ -55,15 +56,24 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
             let Some(at) = reported_object(closure, need.by, ctx) else { continue };
             let path = ctx.fs.display(closure.mapped[at].file);
             let chain = chain_text(ctx, closure, need.by);
+            let root = ctx.fs.display(closure.mapped[closure.chain(need.by)[0]].file);
             let slot = found.entry((path, chain.clone())).or_insert_with(|| Missing {
                 chain,
+                root,
                 names: Vec::new(),
                 container: Vec::new(),
                 skipped: Vec::new(),
                 lone: closure.lone,
             });
             if slot.lone && !closure.lone {
-                *slot = Missing { lone: false, names: Vec::new(), container: Vec::new(), skipped: Vec::new(), chain: slot.chain.clone() };
+                *slot = Missing {
+                    lone: false,
+                    names: Vec::new(),
+                    container: Vec::new(),
+                    skipped: Vec::new(),
+                    chain: slot.chain.clone(),
+                    root: slot.root.clone(),
+                };
             } else if !slot.lone && closure.lone {
                 continue;
             }
@@ -77,9 +87,17 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
             slot.skipped.extend(skipped);
         }
     }
+    // One finding per object and missing names: other roots that reach the object and miss the
+    // same names are listed in it (fourteen extensions sharing one vendored library are one problem).
+    let mut grouped: BTreeMap<(String, Vec<&str>, bool), Vec<Missing>> = BTreeMap::new();
     for ((path, _), m) in found {
+        grouped.entry((path, m.names.clone(), m.lone)).or_default().push(m);
+    }
+    for ((path, _, _), group) in grouped {
+        let m = &group[0];
         let names: Vec<String> = m.names.iter().map(|n| format!("`{n}`")).collect();
         let mut message = format!("{} -> {}: not found in the package, its layers or the runtime", m.chain, names.join(", "));
+        message.push_str(&other_roots(&group[1..]));
         for (name, dir) in &m.container {
             message.push_str(&format!(
                 "; `{name}` exists only in the Lambda container image ({dir}), not in the {} zip runtime",
@@ -98,6 +116,19 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
         out.push(f);
     }
     missing_interpreters(ctx, out);
+}
+
+/// `; 2 more roots reach it the same way: a.so, b.so`, naming at most three.
+fn other_roots(rest: &[Missing]) -> String {
+    if rest.is_empty() {
+        return String::new();
+    }
+    let mut roots: Vec<&str> = rest.iter().map(|m| m.root.as_str()).collect();
+    roots.dedup();
+    let more = roots.len().saturating_sub(3);
+    roots.truncate(3);
+    let tail = if more > 0 { format!(" and {more} more") } else { String::new() };
+    format!("; {} more {} the same way: {}{tail}", rest.len(), if rest.len() == 1 { "chain reaches it" } else { "chains reach it" }, roots.join(", "))
 }
 
 /// The object a missing need is reported on: the needing object if it is the package's own, else
