@@ -240,6 +240,84 @@ fn files_named_for_platforms_side_by_side() {
 }
 
 #[test]
+fn tagged_builds_in_a_platform_package_pick_by_abi_and_libc() {
+    // lmdb and msgpackr-extract: `@lmdb/lmdb-linux-x64/node.<abi|napi>.<libc>.node`, loaded by
+    // node-gyp-build's rules from the platform package.
+    let dir = "node_modules/@lmdb/lmdb-linux-x64";
+    let pkg = Pkg::new()
+        .file(&format!("{dir}/package.json"), package_json("@lmdb/lmdb-linux-x64", "linux", "x64"), 0o644)
+        .fixture(&format!("{dir}/node.abi115.glibc.node"), "x86_64/addon-napi.node")
+        .fixture(&format!("{dir}/node.napi.glibc.node"), "x86_64/addon-napi.node")
+        .fixture(&format!("{dir}/node.napi.musl.node"), "musl/libhello.so");
+    let f = pkg.check("nodejs20.x", X86);
+    assert!(errors(&f).is_empty(), "{f:#?}");
+    let unused = at(&f, Severity::Info);
+    assert_eq!(
+        unused,
+        vec![
+            pair("unused-platform-binary", &format!("{dir}/node.napi.glibc.node")),
+            pair("unused-platform-binary", &format!("{dir}/node.napi.musl.node")),
+        ]
+    );
+    assert!(
+        find(&f, "unused-platform-binary")
+            .message
+            .ends_with("uses `node_modules/@lmdb/lmdb-linux-x64/node.abi115.glibc.node`")
+    );
+    // Node.js 24 has no ABI-specific build: the N-API one is loaded.
+    let f = pkg.check("nodejs24.x", X86);
+    assert!(!at(&f, Severity::Info).contains(&pair("unused-platform-binary", &format!("{dir}/node.napi.glibc.node"))));
+    // Only the musl build, as an Alpine install leaves it: nothing the glibc runtime can load.
+    let f = Pkg::new().fixture(&format!("{dir}/node.napi.musl.node"), "musl/libhello.so").check("nodejs20.x", X86);
+    assert_eq!(codes(&f), vec!["missing-platform-variant", "musl-binary"]);
+}
+
+#[test]
+fn trees_split_by_platform_directories() {
+    // zeromq 6: `build/<os>/<cpu>/node/<abi>/addon.node`; it tries each ABI directory in turn.
+    let build = "node_modules/zeromq/build";
+    let pkg = Pkg::new()
+        .fixture(&format!("{build}/darwin/arm64/node/115/addon.node"), "macho/libhello-arm64.dylib")
+        .fixture(&format!("{build}/win32/x64/node/115/addon.node"), "pe/hello.dll")
+        .fixture(&format!("{build}/linux/x64/node/115/addon.node"), "x86_64/addon-napi.node")
+        .fixture(&format!("{build}/linux/x64/node/108/addon.node"), "musl/libhello.so");
+    let f = pkg.check("nodejs20.x", X86);
+    assert!(errors(&f).is_empty(), "{f:#?}");
+    assert_eq!(at(&f, Severity::Info).len(), 3, "{f:#?}");
+    // No Linux arm64 directory: the package finds no build on Graviton.
+    let f = pkg.check("nodejs20.x", ARM);
+    assert!(errors(&f).contains(&pair("missing-platform-variant", build)), "{f:#?}");
+    // Directories named `<os>-<cpu>` are the same layout; one platform alone is no set of variants.
+    let f = Pkg::new()
+        .fixture("tool/bin/darwin-arm64/tool", "macho/libhello-arm64.dylib")
+        .file("tool/bin/linux-x64/tool", fixture("x86_64/hello"), 0o755)
+        .check("provided.al2023", X86);
+    assert_eq!(codes(&f), vec!["unused-platform-binary"], "{f:#?}");
+    let f =
+        Pkg::new().fixture("tool/bin/darwin-arm64/tool", "macho/libhello-arm64.dylib").check("provided.al2023", X86);
+    assert_eq!(codes(&f), vec!["macho-binary"]);
+}
+
+#[test]
+fn an_optional_dependency_for_another_os_is_never_loaded() {
+    // fsevents, as a Mac install of rollup or chokidar leaves it: npm skips it on Linux.
+    let fsevents = r#"{"name": "fsevents", "version": "2.3.3", "os": ["darwin"]}"#;
+    let listed = r#"{"name": "chokidar", "version": "3.6.0", "optionalDependencies": {"fsevents": "~2.3.2"}}"#;
+    let mac = Pkg::new()
+        .file("node_modules/fsevents/package.json", fsevents, 0o644)
+        .fixture("node_modules/fsevents/fsevents.node", "macho/libhello-fat.dylib");
+    let f = mac.clone().file("node_modules/chokidar/package.json", listed, 0o644).check("nodejs20.x", X86);
+    assert_eq!(codes(&f), vec!["unused-platform-binary"], "{f:#?}");
+    assert!(
+        f[0].message.contains("`fsevents` is an optional dependency for `\"os\": [\"darwin\"]` only"),
+        "{}",
+        f[0].message
+    );
+    // Nothing lists it as optional: whoever requires it gets a Mac binary.
+    assert_eq!(codes(&mac.check("nodejs20.x", X86)), vec!["macho-binary"]);
+}
+
+#[test]
 fn dotnet_runtimes_native() {
     let pkg = Pkg::new()
         .fixture("runtimes/win-x64/native/e_sqlite3.dll", "pe/hello.dll")

@@ -2,12 +2,15 @@
 //!
 //! .NET `runtimes/<rid>/native/` (the host picks the RID of the machine), selenium's per-OS
 //! `selenium-manager`, natives inside jars (extracted by the library for the platform it runs
-//! on), and setuptools' / distlib's Windows launchers. A binary for another platform in such a
+//! on), setuptools' / distlib's Windows launchers, and trees split by platform directories
+//! (`build/<os>/<cpu>/...` as zeromq ships, `bin/<os>-<cpu>/...`), loaded from the directory of
+//! the platform the code runs on. A binary for another platform in such a
 //! layout is harmless when the variant for the target exists; when none does, the package is
 //! broken.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
+use super::node::{NpmPlatform, platform_of_name};
 use super::{Placement, Placements};
 use crate::binary::Object;
 use crate::package::Package;
@@ -58,6 +61,94 @@ pub fn place(pkg: &Package, target: &Target, placements: &mut Placements) {
         };
         if let Some(p) = placement {
             placements.place(path, p);
+        }
+    }
+    place_platform_dirs(pkg, target, placements, works);
+}
+
+/// A directory of the path that names a platform: `linux-x64`, or `linux` followed by `x64`.
+/// Returns the directory above it (the group), the platform directory itself, and the platform.
+fn platform_dir(path: &str) -> Option<(String, String, NpmPlatform)> {
+    let parts: Vec<&str> = path.split('/').collect();
+    let dirs = parts.len().saturating_sub(1);
+    for k in 0..dirs {
+        // Layouts with rules of their own.
+        if k > 0 && ["prebuilds", "runtimes"].contains(&parts[k - 1]) {
+            continue;
+        }
+        let one = platform_of_name(parts[k]).filter(|(_, family)| family.is_empty());
+        let (platform, end) = match one {
+            Some((p, _)) => (p, k + 1),
+            None if k + 1 < dirs => {
+                match platform_of_name(&format!("{}-{}", parts[k], parts[k + 1])).filter(|(_, f)| f.is_empty()) {
+                    Some((p, _)) => (p, k + 2),
+                    None => continue,
+                }
+            }
+            None => continue,
+        };
+        return Some((parts[..k].join("/"), parts[..end].join("/"), platform));
+    }
+    None
+}
+
+/// Trees split by platform directories: the files for other platforms are variants, used when
+/// the target's directory has a build that loads. Inside the target's directory, files of one
+/// name in sibling directories (zeromq's `node/<abi>/addon.node`) are alternatives the package
+/// tries: those that cannot load on the target are unused when another one can.
+fn place_platform_dirs(pkg: &Package, target: &Target, placements: &mut Placements, works: impl Fn(&Object) -> bool) {
+    type Variant<'a> = (NpmPlatform, Vec<(&'a str, bool)>);
+    let mut groups: BTreeMap<String, BTreeMap<String, Variant>> = BTreeMap::new();
+    for (e, object) in pkg.objects() {
+        let Some((group, dir, platform)) = platform_dir(&e.path) else { continue };
+        let slot = groups.entry(group).or_default().entry(dir).or_insert_with(|| (platform, Vec::new()));
+        slot.1.push((&e.path, works(object)));
+    }
+    const LAYOUT: &str = "per-platform directories";
+    for (group, variants) in groups {
+        let platforms: HashSet<(&str, &str)> =
+            variants.values().map(|(p, _)| (p.os.as_str(), p.cpu.as_str())).collect();
+        if platforms.len() < 2 {
+            continue;
+        }
+        let chosen = variants
+            .iter()
+            .find(|(_, (p, files))| p.is_target(target) && files.iter().any(|(_, ok)| *ok))
+            .map(|(dir, (_, files))| (dir.clone(), files));
+        for (dir, (platform, files)) in &variants {
+            if platform.is_target(target) {
+                if chosen.as_ref().is_some_and(|(c, _)| c == dir) {
+                    place_alternatives(files, placements);
+                }
+                continue;
+            }
+            let placement = match &chosen {
+                Some((selected, _)) => Placement::UnusedVariant { layout: LAYOUT, selected: format!("{selected}/") },
+                None => Placement::MissingVariant {
+                    layout: LAYOUT,
+                    needed: format!("a build for linux-{} with glibc under `{group}/`", target.arch.node_name()),
+                    group: group.clone(),
+                },
+            };
+            for (path, _) in files {
+                placements.place(path, placement.clone());
+            }
+        }
+    }
+}
+
+/// Files of one name in the target's platform directory: when one loads, the others that cannot
+/// (musl, another CPU) are never the one the package ends up with.
+fn place_alternatives(files: &[(&str, bool)], placements: &mut Placements) {
+    let mut by_name: BTreeMap<&str, Vec<(&str, bool)>> = BTreeMap::new();
+    for &(path, ok) in files {
+        by_name.entry(file_name(path)).or_default().push((path, ok));
+    }
+    for same in by_name.values() {
+        let Some((selected, _)) = same.iter().find(|(_, ok)| *ok) else { continue };
+        for (path, _) in same.iter().filter(|(_, ok)| !ok) {
+            let placement = Placement::UnusedVariant { layout: "alternative builds", selected: selected.to_string() };
+            placements.place(path, placement);
         }
     }
 }

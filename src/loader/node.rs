@@ -141,7 +141,73 @@ fn platform_of(dist: &Distribution) -> Option<NpmPlatform> {
 pub fn place(pkg: &Package, target: &Target, placements: &mut Placements) {
     place_platform_packages(pkg, target, placements);
     place_prebuilds(pkg, target, placements);
+    place_tagged_prebuilds(pkg, target, placements);
     place_platform_named_files(pkg, target, placements);
+    place_packages_for_other_systems(pkg, placements);
+}
+
+/// An optional dependency whose manifest limits it to other operating systems (`"os":
+/// ["darwin"]`, as fsevents declares): npm never installs it on Linux, so the package that lists
+/// it works without it there and Node.js on Linux never loads its binaries. Platform packages a
+/// parent selects by platform are placed before this, as variants; a package nothing lists as
+/// optional is judged by what it is.
+fn place_packages_for_other_systems(pkg: &Package, placements: &mut Placements) {
+    let node = || pkg.distributions.iter().filter(|d| d.ecosystem == Ecosystem::Node);
+    let optional: std::collections::HashSet<&str> =
+        node().flat_map(|d| d.npm_optional.iter().map(|(name, _)| name.as_str())).collect();
+    for dist in node().filter(|d| optional.contains(d.name.as_str())) {
+        let os = &dist.npm_os;
+        let denied = os.iter().any(|o| o == "!linux");
+        let allowed = os.iter().any(|o| o == "linux") || os.iter().all(|o| o.starts_with('!'));
+        if os.is_empty() || (allowed && !denied) {
+            continue;
+        }
+        let why = format!(
+            "`{}` is an optional dependency for `\"os\": [{}]` only: npm never installs it on Linux, where the packages that list it do without it",
+            dist.name,
+            os.iter().map(|o| format!("\"{o}\"")).collect::<Vec<_>>().join(", ")
+        );
+        for &i in &dist.files {
+            let entry = &pkg.entries[i];
+            if matches!(entry.content, crate::source::Content::Object(_)) {
+                placements.place(&entry.path, Placement::NeverLoaded { why: why.clone() });
+            }
+        }
+    }
+}
+
+/// node-gyp-build's tagged file names (`node.napi.glibc.node`, `node.abi115.musl.node`) outside
+/// a `prebuilds/<platform>/` directory: a platform package holding one file per Node.js ABI and
+/// libc (`@lmdb/lmdb-linux-x64`, `@msgpackr-extract/msgpackr-extract-linux-x64`), from which the
+/// parent loads the best match by the same rules.
+fn place_tagged_prebuilds(pkg: &Package, target: &Target, placements: &mut Placements) {
+    let mut dirs: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (e, _) in pkg.objects() {
+        let name = file_name(&e.path);
+        let tagged =
+            ["node.", "electron.", "node-webkit."].iter().any(|r| name.starts_with(r)) && name.ends_with(".node");
+        if tagged && !file_name(parent(parent(&e.path))).eq("prebuilds") {
+            dirs.entry(parent(&e.path)).or_default().push(&e.path);
+        }
+    }
+    const LAYOUT: &str = "node-gyp-build tagged builds";
+    for (dir, files) in dirs {
+        let chosen = best_prebuild(&files, target);
+        for path in files.iter().filter(|p| Some(**p) != chosen) {
+            let placement = match chosen {
+                Some(selected) => Placement::UnusedVariant { layout: LAYOUT, selected: selected.to_string() },
+                None => Placement::MissingVariant {
+                    layout: LAYOUT,
+                    needed: format!(
+                        "{dir}/ with a build for Node.js ABI {} or N-API, glibc",
+                        target.node_abi().map_or("of the runtime".to_string(), |a| a.to_string())
+                    ),
+                    group: dir.to_string(),
+                },
+            };
+            placements.place(path, placement);
+        }
+    }
 }
 
 /// Files of one directory named for platforms (`linux-x64.node`, `darwin-arm64.node`): two or

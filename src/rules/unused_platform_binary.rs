@@ -1,11 +1,14 @@
 //! A binary for another platform that the runtime never loads, in a multi-platform layout that
 //! also has the variant for the target.
 //!
-//! Why it is only information: packages such as node-gyp-build modules (`prebuilds/<os>-<cpu>/`),
-//! npm optional platform packages (`@esbuild/darwin-arm64`), .NET `runtimes/<rid>/native/`,
-//! selenium (`selenium-manager` per OS), jars with natives for every OS, and setuptools
-//! (`cli-*.exe` launchers) carry a build per platform and pick one at run time. The others are
-//! dead weight, not a failure.
+//! Why it is only information: packages such as node-gyp-build modules (`prebuilds/<os>-<cpu>/`,
+//! or tagged builds `node.napi.glibc.node` beside `node.napi.musl.node`), npm optional platform
+//! packages (`@esbuild/darwin-arm64`), trees split by platform directories (zeromq's
+//! `build/<os>/<cpu>/`), .NET `runtimes/<rid>/native/`, selenium (`selenium-manager` per OS),
+//! jars with natives for every OS, and setuptools (`cli-*.exe` launchers) carry a build per
+//! platform and pick one at run time. An optional dependency for another OS only (fsevents) is
+//! never installed by npm on Linux, and the package that lists it does without it. The others
+//! are dead weight, not a failure.
 //!
 //! Seen on Lambda: nothing.
 //!

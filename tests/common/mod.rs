@@ -20,6 +20,7 @@ pub fn fixture(rel: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
 }
 
+#[derive(Clone)]
 enum Item {
     File { path: String, bytes: Vec<u8>, mode: u32 },
     Symlink { path: String, target: String },
@@ -27,7 +28,7 @@ enum Item {
 }
 
 /// A package to write as a zip or a directory.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Pkg {
     items: Vec<Item>,
     /// Write entries without Unix attributes, as zips made on Windows.
