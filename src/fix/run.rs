@@ -123,7 +123,9 @@ pub(super) fn run(opts: &FixOptions, out: &mut dyn Write) -> Result<Outcome, Err
             (true, true, _) => "the output was kept as asked (--keep-failed)",
             (true, false, _) => "the output was written with what could be fixed (--partial)",
             (false, _, true) => "no output written: the fix did not reduce the errors",
-            (false, _, false) => "the output was not written",
+            (false, _, false) => {
+                "the output was not written (--partial writes it with what could be fixed, when that reduces the errors)"
+            }
         };
         let remain = if remaining == 1 { "1 error remains".to_string() } else { format!("{remaining} errors remain") };
         writeln!(out, "re-check: {remain} (listed below); {fate}").map_err(w)?;
