@@ -79,6 +79,7 @@ grpcio-1.70.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl 2394e33
 opencv_python_headless-4.11.0.86-cp37-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64.whl 0e0a27c19dd1f40ddff94976cfe43066fbbe9dfbb2ec1907d66c19caef42a57b
 opencv_python-4.11.0.86-cp37-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64.whl 6b02611523803495003bd87362db3e1d2a0454a6a63025dc6658a9830570aa0d
 pyodbc-5.2.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl 7e3cbc7075a46c411b531ada557c4aef13d034060a70077717124cabc1717e2d
+rasterio-1.4.3-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl 8e90c2c300294265c16becc9822337ded0f01fb8664500b4d77890d633d8cd0e
 "
 
 wheel_sha() { # wheel_sha FILE: the pinned sha256
@@ -222,6 +223,9 @@ py_function py312-opencv-python-4.11.0.86-x86_64.zip 3.12 \
     numpy-2.2.6-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl
 py_function py311-pyodbc-5.2.0-x86_64.zip 3.11 \
     pyodbc-5.2.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl
+py_function py312-rasterio-1.4.3-x86_64.zip 3.12 \
+    rasterio-1.4.3-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl \
+    numpy-2.2.6-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl
 
 ## Python, aarch64
 py_function py312-pillow-13.0.0-aarch64.zip 3.12 \
