@@ -269,6 +269,12 @@ npm_function node-bufferutil-4.0.9.zip bufferutil "--os=linux --cpu=x64 --libc=g
     bufferutil@4.0.9 node-gyp-build@4.8.4
 npm_function node-better-sqlite3-13.2.0-darwin-arm64.zip better-sqlite3 "--os=darwin --cpu=arm64" better-sqlite3@13.2.0 -- \
     better-sqlite3@13.2.0 node-addon-api@8.9.2
+npm_function node-lmdb-3.2.0-linux-x64.zip lmdb "--os=linux --cpu=x64 --libc=glibc" lmdb@3.2.0 -- \
+    lmdb@3.2.0 @lmdb/lmdb-linux-x64@3.2.0 @msgpackr-extract/msgpackr-extract-linux-x64@3.0.7 detect-libc@2.1.2 \
+    msgpackr-extract@3.0.7 msgpackr@1.12.1 node-addon-api@6.1.0 node-gyp-build-optional-packages@5.2.2 \
+    ordered-binary@1.6.3 weak-lru-cache@1.2.2
+npm_function node-rollup-4.28.1-darwin-arm64.zip rollup "--os=darwin --cpu=arm64" rollup@4.28.1 -- \
+    rollup@4.28.1 @rollup/rollup-darwin-arm64@4.28.1 @types/estree@1.0.6 fsevents@2.3.3
 
 (cd "$OUT" && for f in *.zip; do printf '%s  %s\n' "$("$PY" "$TOOL" sha256 "$f")" "$f"; done) >"$OUT/SHA256SUMS"
 echo "wrote $(ls "$OUT"/*.zip | wc -l) packages to $OUT ($(du -sb "$OUT" | cut -f1) bytes)" >&2
