@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::advice::Lookup;
 use crate::config::Policy;
 use crate::error::Error;
+use crate::fix::plan::Plan;
 use crate::package::{InputKind, Layout, Package};
 use crate::report::model::{InputReport, PackageSummary, Report, TargetSummary};
 use crate::rules::{Code, Finding, Severity};
@@ -74,24 +75,25 @@ pub fn check_input(input: &Path, label: &str, options: &Options) -> Result<Check
     }
     let package = Package::build(contents, input_kind(input), layers);
     let (target, assumed) = crate::target::resolve::resolve(input, &package, &options.target)?;
-    let (mut summary, findings) = judge(&package, &target, assumed, label, options);
-    summary.fix_command = fix_command(input, label, &package, &target, &findings, &summary.packages);
+    let (mut summary, findings, plan) = judge(&package, &target, assumed, label, options);
+    summary.fix_command = fix_command(input, label, &target, &plan, &summary.packages);
     Ok(Checked { package, target, summary, findings })
 }
 
 /// Judges a package already read against a resolved target: every rule, then the user's policy,
-/// then the summary of its input (without a fix command, which depends on how the input is
-/// given). Reading is the expensive part; this is cheap, so one package may be judged against
-/// several targets or with several sets of layers.
+/// then what `fix` would do for the errors, then the summary of its input (without a fix
+/// command, which depends on how the input is given). Reading is the expensive part; this is
+/// cheap, so one package may be judged against several targets or with several sets of layers.
 pub fn judge(
     package: &Package,
     target: &Target,
     assumed: Vec<Assumption>,
     label: &str,
     options: &Options,
-) -> (InputReport, Vec<Finding>) {
+) -> (InputReport, Vec<Finding>, Plan) {
     let mut findings = check_package(package, target, label);
     let ignored = options.policy.apply(&mut findings);
+    let plan = crate::fix::plan::plan(package, target, &findings);
     let summary = InputReport {
         input: label.to_string(),
         layout: package.layout,
@@ -106,11 +108,11 @@ pub fn judge(
         entries: package.entries.len(),
         binaries: package.objects().count(),
         ignored,
-        packages: package_summaries(package, target, &findings, options.lookup),
+        packages: package_summaries(package, target, &findings, &plan, options.lookup),
         fix_command: None,
         app: None,
     };
-    (summary, findings)
+    (summary, findings, plan)
 }
 
 /// Runs every rule over a package already read.
@@ -128,7 +130,13 @@ pub fn abi_unjudged(assumed: &[Assumption]) -> bool {
     assumed.iter().any(|a| matches!(a, Assumption::InferredRuntime { .. }))
 }
 
-fn package_summaries(pkg: &Package, target: &Target, findings: &[Finding], lookup: Lookup) -> Vec<PackageSummary> {
+fn package_summaries(
+    pkg: &Package,
+    target: &Target,
+    findings: &[Finding],
+    plan: &Plan,
+    lookup: Lookup,
+) -> Vec<PackageSummary> {
     let advice = crate::advice::advise(pkg, target, findings, lookup);
     // Binaries per distribution, in one pass over the objects.
     let mut counts: HashMap<String, usize> = HashMap::new();
@@ -138,7 +146,6 @@ fn package_summaries(pkg: &Package, target: &Target, findings: &[Finding], looku
         }
     }
     let mut out: Vec<PackageSummary> = Vec::new();
-    let mut plan = None;
     for dist in &pkg.distributions {
         let label = dist.label();
         let binaries = counts.get(&dist.root).copied().unwrap_or(0);
@@ -155,7 +162,7 @@ fn package_summaries(pkg: &Package, target: &Target, findings: &[Finding], looku
             binaries,
             errors,
             fix: (errors > 0).then(|| {
-                system_library_fix(pkg, target, findings, &label, &mut plan)
+                system_library_fix(findings, &label, plan)
                     .unwrap_or_else(|| crate::advice::package_fix(dist, target, advice.get(&dist.root)))
             }),
             advice: advice.get(&dist.root).cloned(),
@@ -167,19 +174,12 @@ fn package_summaries(pkg: &Package, target: &Target, findings: &[Finding], looku
 
 /// The fix of a distribution whose only errors are libraries it expects the system to provide:
 /// reinstalling it brings the same files, so the fix is what `fix` would say can help (a layer
-/// with the library, and the package that ships it). The plan is made once, when first needed.
-fn system_library_fix(
-    pkg: &Package,
-    target: &Target,
-    findings: &[Finding],
-    label: &str,
-    plan: &mut Option<crate::fix::plan::Plan>,
-) -> Option<crate::advice::PackageFix> {
+/// with the library, and the package that ships it).
+fn system_library_fix(findings: &[Finding], label: &str, plan: &Plan) -> Option<crate::advice::PackageFix> {
     let mut own = findings.iter().filter(|f| f.severity == Severity::Error && f.package.as_deref() == Some(label));
     if !own.all(|f| f.code == Code::MissingLibrary) {
         return None;
     }
-    let plan = plan.get_or_insert_with(|| crate::fix::plan::plan(pkg, target, findings));
     let mut why: Vec<&str> = Vec::new();
     for u in plan.unfixable.iter().filter(|u| u.finding.package.as_deref() == Some(label)) {
         if !why.contains(&u.why.as_str()) {
@@ -198,12 +198,10 @@ fn system_library_fix(
 fn fix_command(
     input: &Path,
     label: &str,
-    pkg: &Package,
     target: &Target,
-    findings: &[Finding],
+    plan: &Plan,
     packages: &[PackageSummary],
 ) -> Option<Vec<String>> {
-    let plan = crate::fix::plan::plan(pkg, target, findings);
     if plan.is_empty() {
         return None;
     }
@@ -267,9 +265,9 @@ mod tests {
             ..Options::default()
         };
         let checked = check_input(input, "pkg.zip", &options).unwrap();
-        let command = |packages: &[PackageSummary]| {
-            fix_command(input, "pkg.zip", &checked.package, &checked.target, &checked.findings, packages).unwrap()
-        };
+        let plan = crate::fix::plan::plan(&checked.package, &checked.target, &checked.findings);
+        let command =
+            |packages: &[PackageSummary]| fix_command(input, "pkg.zip", &checked.target, &plan, packages).unwrap();
         // Offline, both distributions are reinstalled at their versions.
         assert!(!command(&checked.summary.packages).contains(&"--partial".to_string()));
         // The index says one of them has no build of any version for the target.

@@ -98,8 +98,8 @@ pub(super) fn check(
             for f in functions {
                 pkg.layers = f.layers.iter().filter_map(|id| layer_of(id)).collect();
                 let (target, assumed) = function_target(f, &pkg)?;
-                let (mut summary, mut findings) = judge(&pkg, &target, assumed, &label(path), options);
-                let fixable = !crate::fix::plan::plan(&pkg, &target, &findings).is_empty();
+                let (mut summary, mut findings, plan) = judge(&pkg, &target, assumed, &label(path), options);
+                let fixable = !plan.is_empty();
                 findings.extend(layer_count(f, &pkg, &label(path), options));
                 let resource = ResourceRef::function(&f.id);
                 for finding in &mut findings {
@@ -152,8 +152,8 @@ pub(super) fn check(
             by_target.into_iter().map(|(t, users)| (t, Vec::new(), users)).collect()
         };
         for (target, assumed, users) in judgements {
-            let (mut summary, mut findings) = judge(pkg, &target, assumed, &label(&layer.code), options);
-            fixable |= !crate::fix::plan::plan(pkg, &target, &findings).is_empty();
+            let (mut summary, mut findings, plan) = judge(pkg, &target, assumed, &label(&layer.code), options);
+            fixable |= !plan.is_empty();
             let resource = ResourceRef::layer(&layer.id, users);
             for finding in &mut findings {
                 finding.resource = resource.clone();

@@ -114,22 +114,18 @@ fn place_platform_dirs(pkg: &Package, target: &Target, placements: &mut Placemen
         let chosen = variants
             .iter()
             .find(|(_, (p, files))| p.is_target(target) && files.iter().any(|(_, ok)| *ok))
-            .map(|(dir, (_, files))| (dir.clone(), files));
+            .map(|(dir, _)| dir);
+        let selected = chosen.map(|dir| format!("{dir}/"));
         for (dir, (platform, files)) in &variants {
             if platform.is_target(target) {
-                if chosen.as_ref().is_some_and(|(c, _)| c == dir) {
+                if chosen == Some(dir) {
                     place_alternatives(files, placements);
                 }
                 continue;
             }
-            let placement = match &chosen {
-                Some((selected, _)) => Placement::UnusedVariant { layout: LAYOUT, selected: format!("{selected}/") },
-                None => Placement::MissingVariant {
-                    layout: LAYOUT,
-                    needed: format!("a build for linux-{} with glibc under `{group}/`", target.arch.node_name()),
-                    group: group.clone(),
-                },
-            };
+            let placement = Placement::variant(LAYOUT, selected.as_deref(), &group, || {
+                format!("a build for linux-{} with glibc under `{group}/`", target.arch.node_name())
+            });
             for (path, _) in files {
                 placements.place(path, placement.clone());
             }

@@ -38,6 +38,17 @@ pub enum Placement {
     PythonFallback { instead: String },
 }
 
+impl Placement {
+    /// A variant that is not the target's: unused when the layout has the target's (`selected`),
+    /// else the evidence that it is missing.
+    fn variant(layout: &'static str, selected: Option<&str>, group: &str, needed: impl FnOnce() -> String) -> Self {
+        match selected {
+            Some(selected) => Placement::UnusedVariant { layout, selected: selected.to_string() },
+            None => Placement::MissingVariant { layout, needed: needed(), group: group.to_string() },
+        }
+    }
+}
+
 /// Placement of every object file that the runtime does not simply load, by path.
 #[derive(Debug, Default)]
 pub struct Placements(HashMap<String, Placement>);

@@ -183,10 +183,8 @@ fn place_packages_for_other_systems(pkg: &Package, placements: &mut Placements) 
 fn place_tagged_prebuilds(pkg: &Package, target: &Target, placements: &mut Placements) {
     let mut dirs: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (e, _) in pkg.objects() {
-        let name = file_name(&e.path);
-        let tagged =
-            ["node.", "electron.", "node-webkit."].iter().any(|r| name.starts_with(r)) && name.ends_with(".node");
-        if tagged && !file_name(parent(parent(&e.path))).eq("prebuilds") {
+        let tagged = prebuild_tags(file_name(&e.path)).is_some_and(|t| t.runtime.is_some());
+        if tagged && file_name(parent(parent(&e.path))) != "prebuilds" {
             dirs.entry(parent(&e.path)).or_default().push(&e.path);
         }
     }
@@ -194,17 +192,7 @@ fn place_tagged_prebuilds(pkg: &Package, target: &Target, placements: &mut Place
     for (dir, files) in dirs {
         let chosen = best_prebuild(&files, target);
         for path in files.iter().filter(|p| Some(**p) != chosen) {
-            let placement = match chosen {
-                Some(selected) => Placement::UnusedVariant { layout: LAYOUT, selected: selected.to_string() },
-                None => Placement::MissingVariant {
-                    layout: LAYOUT,
-                    needed: format!(
-                        "{dir}/ with a build for Node.js ABI {} or N-API, glibc",
-                        target.node_abi().map_or("of the runtime".to_string(), |a| a.to_string())
-                    ),
-                    group: dir.to_string(),
-                },
-            };
+            let placement = Placement::variant(LAYOUT, chosen, dir, || format!("{dir}/ with {}", abi_build(target)));
             placements.place(path, placement);
         }
     }
@@ -229,14 +217,10 @@ fn place_platform_named_files(pkg: &Package, target: &Target, placements: &mut P
             if Some(*path) == chosen.as_deref() {
                 continue;
             }
-            let placement = match &chosen {
-                Some(selected) => Placement::UnusedVariant { layout: LAYOUT, selected: selected.clone() },
-                None => {
-                    let name = if family.is_empty() { String::new() } else { format!("{family}-") };
-                    let needed = format!("{dir}/{name}linux-{}.node", target.arch.node_name());
-                    Placement::MissingVariant { layout: LAYOUT, needed, group: dir.to_string() }
-                }
-            };
+            let placement = Placement::variant(LAYOUT, chosen.as_deref(), dir, || {
+                let name = if family.is_empty() { String::new() } else { format!("{family}-") };
+                format!("{dir}/{name}linux-{}.node", target.arch.node_name())
+            });
             placements.place(path, placement);
         }
     }
@@ -386,23 +370,19 @@ fn place_prebuilds(pkg: &Package, target: &Target, placements: &mut Placements) 
                 if Some(*path) == chosen.as_deref() {
                     continue;
                 }
-                let placement = match &chosen {
-                    Some(selected) => {
-                        Placement::UnusedVariant { layout: "node-gyp-build prebuilds", selected: selected.clone() }
-                    }
-                    None => Placement::MissingVariant {
-                        layout: "node-gyp-build prebuilds",
-                        needed: format!(
-                            "{prebuilds}/{platform}/ with a build for Node.js ABI {} or N-API, glibc",
-                            target.node_abi().map_or("of the runtime".to_string(), |a| a.to_string())
-                        ),
-                        group: prebuilds.to_string(),
-                    },
-                };
+                let placement = Placement::variant("node-gyp-build prebuilds", chosen.as_deref(), prebuilds, || {
+                    format!("{prebuilds}/{platform}/ with {}", abi_build(target))
+                });
                 placements.place(path, placement);
             }
         }
     }
+}
+
+/// `a build for Node.js ABI 115 or N-API, glibc`: what node-gyp-build looks for on the target.
+fn abi_build(target: &Target) -> String {
+    let abi = target.node_abi().map_or("of the runtime".to_string(), |a| a.to_string());
+    format!("a build for Node.js ABI {abi} or N-API, glibc")
 }
 
 /// What node-gyp-build picks among the files of the target's platform directory.

@@ -40,7 +40,6 @@ pub(super) static RULE: RuleDef = RuleDef {
 /// The missing names of one needing object, as one closure found them.
 struct Missing<'a> {
     chain: String,
-    root: String,
     names: Vec<&'a str>,
     container: Vec<(&'a str, &'a str)>,
     skipped: Vec<&'a Skipped>,
@@ -56,24 +55,18 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
             let Some(at) = reported_object(closure, need.by, ctx) else { continue };
             let path = ctx.fs.display(closure.mapped[at].file);
             let chain = chain_text(ctx, closure, need.by);
-            let root = ctx.fs.display(closure.mapped[closure.chain(need.by)[0]].file);
             let slot = found.entry((path, chain.clone())).or_insert_with(|| Missing {
                 chain,
-                root,
                 names: Vec::new(),
                 container: Vec::new(),
                 skipped: Vec::new(),
                 lone: closure.lone,
             });
             if slot.lone && !closure.lone {
-                *slot = Missing {
-                    lone: false,
-                    names: Vec::new(),
-                    container: Vec::new(),
-                    skipped: Vec::new(),
-                    chain: slot.chain.clone(),
-                    root: slot.root.clone(),
-                };
+                slot.lone = false;
+                slot.names.clear();
+                slot.container.clear();
+                slot.skipped.clear();
             } else if !slot.lone && closure.lone {
                 continue;
             }
@@ -118,12 +111,13 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Finding>) {
     missing_interpreters(ctx, out);
 }
 
-/// `; 2 more roots reach it the same way: a.so, b.so`, naming at most three.
+/// `; 2 more chains reach it the same way: a.so, b.so`, naming at most three of their roots.
 fn other_roots(rest: &[Missing]) -> String {
     if rest.is_empty() {
         return String::new();
     }
-    let mut roots: Vec<&str> = rest.iter().map(|m| m.root.as_str()).collect();
+    // A chain starts at its root: `root -> ... -> needing object`.
+    let mut roots: Vec<&str> = rest.iter().map(|m| m.chain.split(" -> ").next().unwrap_or(&m.chain)).collect();
     roots.dedup();
     let more = roots.len().saturating_sub(3);
     roots.truncate(3);
